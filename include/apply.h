@@ -1,0 +1,85 @@
+/*
+ * apply.h: applies decoded wal2json messages to the dirty sets, the lookup
+ * maps and the acknowledgement state.
+ *
+ * Pipeline: stream -> decode -> [apply] -> dirty -> sched. For each row
+ * change of a table a processor watches, apply dirties the key each rule
+ * names, from the new row and from the old row when the message carries
+ * one (so an ownership change dirties both owners). It also remembers the
+ * transaction ids of commits that dirtied something until a recompute has
+ * seen them visible: the stream delivers a commit as soon as its WAL is
+ * flushed, which can be before its effects are visible to new snapshots.
+ * No I/O here: the stream calls in, recompute reads the pending ids.
+ */
+#ifndef RECKON_APPLY_H
+#define RECKON_APPLY_H
+
+#include "ack.h"
+#include "common.h"
+#include "config.h"
+#include "decode.h"
+#include "lookup.h"
+#include "sched.h"
+
+typedef struct ApplyTable ApplyTable;
+
+typedef struct Apply
+{
+	const Config *config; /* borrowed */
+	Processor *procs;     /* borrowed, nprocs of them */
+	int nprocs;
+	Lookup lookups[CONFIG_LOOKUPS_MAX]; /* owned, config->nlookups */
+	ApplyTable *tables;                 /* owned, config->ntables */
+	Decoder *decoder;                   /* owned */
+	Ack ack;
+
+	/* the transaction being received */
+	bool has_xid;
+	uint32_t xid;
+	int64_t commit_us;
+	bool txn_dirtied;
+
+	/* xids of received commits that dirtied keys, not yet seen visible */
+	uint32_t *pending_xids; /* owned */
+	size_t npending;
+	size_t pending_capacity;
+
+	/* counters */
+	int64_t messages;
+	int64_t changes;
+	int64_t last_commit_us; /* commit time of the last commit received */
+} Apply;
+
+/* apply_init: build the table routing; false (logged) on OOM. */
+bool apply_init(Apply *apply, const Config *config, Processor *procs,
+                int nprocs, Lsn confirmed) WARN_UNUSED;
+void apply_free(Apply *apply);
+
+/*
+ * apply_message: one wal2json message that started at lsn (for a commit,
+ * the end of the commit record, which is what may be confirmed). Returns
+ * false after logging when the message is malformed or cannot be applied:
+ * nothing at or after it may be acknowledged.
+ */
+bool apply_message(Apply *apply, Lsn lsn, const char *data,
+                   size_t len) WARN_UNUSED;
+
+/* apply_keepalive: the server has sent everything before wal_end. */
+void apply_keepalive(Apply *apply, Lsn wal_end);
+
+/* apply_stream_restarted: forget a transaction cut off by a reconnect. */
+void apply_stream_restarted(Apply *apply);
+
+/* apply_flush_lsn: what may be confirmed now (see ack.h). */
+Lsn apply_flush_lsn(Apply *apply);
+
+/* apply_pending_consume: the first n pending xids were seen visible. */
+void apply_pending_consume(Apply *apply, size_t n);
+
+/* apply_lookup_set: used by the initial load of lookup number index. */
+void apply_lookup_set(Apply *apply, int index, int64_t key, int64_t value);
+
+/* apply_is_idle: nothing dirty, in flight or half-received. */
+bool apply_is_idle(const Apply *apply);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * common.h: definitions every reckon module shares: the always-on ASSERT,
+ * the must-check attribute, exit codes and the LSN type.
+ *
+ * Nothing here allocates or does I/O; it sits below every pipeline stage.
+ */
+#ifndef RECKON_COMMON_H
+#define RECKON_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WARN_UNUSED __attribute__((warn_unused_result))
+#define PRINTF_FORMAT(fmt, args) __attribute__((format(printf, fmt, args)))
+#define NORETURN __attribute__((noreturn))
+
+/* Exit codes; only main() exits, with one of these. */
+#define EXIT_CODE_OK 0
+#define EXIT_CODE_RUNTIME 1
+#define EXIT_CODE_USAGE 2
+
+/*
+ * ASSERT stays on in every build: a broken invariant in a process that
+ * acknowledges WAL must stop it rather than confirm something it did not do.
+ * Only for programmer errors, never for outside data.
+ */
+NORETURN void common_assert_failed(const char *expr, const char *file,
+                                   int line);
+#define ASSERT(cond)                                                           \
+	do                                                                         \
+	{                                                                          \
+		if (!(cond))                                                           \
+		{                                                                      \
+			common_assert_failed(#cond, __FILE__, __LINE__);                   \
+		}                                                                      \
+	} while (0)
+
+/* common_out_of_memory: log and abort; the one answer to a failed malloc. */
+NORETURN void common_out_of_memory(const char *what);
+
+/* A WAL position, as PostgreSQL's XLogRecPtr; 0 is "invalid". */
+typedef uint64_t Lsn;
+#define LSN_INVALID ((Lsn)0)
+#define LSN_FORMAT_ARGS(lsn) ((uint32_t)((lsn) >> 32)), ((uint32_t)(lsn))
+
+/* Wall-clock and monotonic time in microseconds. */
+int64_t common_now_us(void);
+int64_t common_monotonic_us(void);
+
+#endif

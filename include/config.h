@@ -1,0 +1,130 @@
+/*
+ * config.h: the daemon's configuration: file (or the embedded default) then
+ * command line -> Config, read-only once loaded.
+ *
+ * The file is INI-like, simple enough to need no parser library:
+ *
+ *     [reckon]                      daemon-wide settings (key = value)
+ *     [lookup NAME]                 an in-memory map key -> value kept from
+ *                                   the stream (table, key, value)
+ *     [processor ID]                one recompute rule: challenge, sql,
+ *                                   window, batch_size, create_min and one
+ *                                   or more "dirty" lines
+ *
+ * A dirty line names which change dirties which key:
+ *     dirty = SCHEMA.TABLE.COLUMN                  the column holds the key
+ *     dirty = SCHEMA.TABLE.COLUMN -> LOOKUP        the key is LOOKUP[column]
+ * Every INSERT, UPDATE and DELETE of the table dirties the key taken from the
+ * new row and, when the message carries it, the old row.
+ */
+#ifndef RECKON_CONFIG_H
+#define RECKON_CONFIG_H
+
+#include "common.h"
+
+#define CONFIG_NAME_MAX 64 /* PostgreSQL's NAMEDATALEN */
+#define CONFIG_PROCESSORS_MAX 64
+#define CONFIG_LOOKUPS_MAX 16
+#define CONFIG_RULES_MAX 16
+#define CONFIG_TABLES_MAX 64
+
+typedef struct ConfigRule
+{
+	char schema[CONFIG_NAME_MAX];
+	char table[CONFIG_NAME_MAX];
+	char column[CONFIG_NAME_MAX];
+	int lookup; /* index into Config.lookups, or -1 for a direct column */
+} ConfigRule;
+
+typedef struct ConfigLookup
+{
+	char name[CONFIG_NAME_MAX];
+	char schema[CONFIG_NAME_MAX];
+	char table[CONFIG_NAME_MAX];
+	char key_column[CONFIG_NAME_MAX];
+	char value_column[CONFIG_NAME_MAX];
+} ConfigLookup;
+
+typedef struct ConfigProcessor
+{
+	char id[CONFIG_NAME_MAX];
+	char challenge_id[CONFIG_NAME_MAX];
+	char sql_name[256];
+	const char *sql_text; /* borrowed from embedded_sql, or owned if read
+	                       * from a file (sql_text_owned) */
+	bool sql_text_owned;
+	int64_t create_min;
+	int64_t window_ms;
+	int batch_size;
+	int nrules;
+	ConfigRule rules[CONFIG_RULES_MAX];
+} ConfigProcessor;
+
+typedef struct Config
+{
+	/* connection and slot; dsn NULL means libpq's defaults (PG*) */
+	char *dsn; /* owned */
+	char slot[CONFIG_NAME_MAX];
+	bool create_slot;
+	Lsn endpos; /* LSN_INVALID: run until stopped */
+
+	/* timing, all in milliseconds */
+	int64_t status_interval_ms;
+	int64_t stats_interval_ms;
+	int64_t slot_busy_timeout_ms;
+	int64_t reconnect_min_ms;
+	int64_t reconnect_max_ms;
+	int64_t statement_timeout_ms;
+	int64_t visibility_timeout_ms;
+	int64_t slow_ms;
+	int64_t retry_min_ms;
+	int64_t retry_max_ms;
+
+	/* limits */
+	int64_t dirty_keys_max;    /* per processor; the stream pauses above it */
+	int64_t message_max_bytes; /* one wal2json message */
+	int columns_max;           /* columns of one row in a message */
+
+	int nlookups;
+	ConfigLookup lookups[CONFIG_LOOKUPS_MAX];
+	int nprocessors;
+	ConfigProcessor processors[CONFIG_PROCESSORS_MAX];
+
+	/* derived: distinct "schema.table" the rules and lookups read */
+	int ntables;
+	char tables[CONFIG_TABLES_MAX][2 * CONFIG_NAME_MAX + 1];
+} Config;
+
+/* config_init: defaults for every setting; no processors. */
+void config_init(Config *config);
+
+/*
+ * config_load_file: read path (or the embedded default when path is NULL)
+ * into config. On error logs "FILE:LINE: reason" and returns false; config
+ * is then left partially filled and must only be freed.
+ */
+bool config_load_file(Config *config, const char *path) WARN_UNUSED;
+
+/*
+ * config_set: apply one "key = value" of the [reckon] section, also used for
+ * command-line options. origin names where it came from for the error.
+ */
+bool config_set(Config *config, const char *key, const char *value,
+                const char *origin) WARN_UNUSED;
+
+/* config_finish: validate and derive the table list; logs and fails. */
+bool config_finish(Config *config) WARN_UNUSED;
+
+/* config_free: release what config owns (not config itself). */
+void config_free(Config *config);
+
+/* config_parse_duration_ms: "20ms", "1.5s", "2min", "1h", plain = ms. */
+bool config_parse_duration_ms(const char *text, int64_t *ms) WARN_UNUSED;
+
+/* config_parse_size: "512", "64kB", "512MB", "4GB" (1024-based). */
+bool config_parse_size(const char *text, int64_t *bytes) WARN_UNUSED;
+
+/* config_slot_name_is_valid: PostgreSQL's rule, [a-z0-9_]{1,63}. */
+bool config_slot_name_is_valid(const char *name);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * recompute.h: runs one bounded batch of a processor: its statement from
+ * sql/ with the batch's keys as one $1::bigint[], in one transaction.
+ *
+ * Pipeline: sched -> [recompute] -> ack. Before reading, it makes sure every
+ * commit the batch will acknowledge is visible to its snapshot: a commit is
+ * streamed once its WAL is flushed, which can be just before the committing
+ * backend leaves the proc array, and a snapshot taken in that gap would
+ * miss it while we acknowledged it. Runs on its own SQL connection; while
+ * it waits for the server, the caller's wait function serves the stream.
+ */
+#ifndef RECKON_RECOMPUTE_H
+#define RECKON_RECOMPUTE_H
+
+#include "apply.h"
+#include "common.h"
+#include "config.h"
+#include "pgconn.h"
+#include "sched.h"
+
+typedef struct Recompute
+{
+	const Config *config; /* borrowed */
+	Pgconn *conn;         /* owned; NULL while disconnected */
+	char *ids;            /* owned; the "{1,2,3}" parameter buffer */
+	size_t ids_capacity;
+	PgconnWaitFn wait; /* serves the stream while a query runs */
+	void *wait_arg;    /* borrowed */
+} Recompute;
+
+void recompute_init(Recompute *rc, const Config *config, PgconnWaitFn wait,
+                    void *wait_arg);
+void recompute_free(Recompute *rc);
+
+/*
+ * recompute_connect: (re)connect and prepare every processor's statement.
+ * RETRY: try again later; FAIL: a statement does not prepare (its text or
+ * the schema is wrong), which a retry cannot fix.
+ */
+PgconnStatus recompute_connect(Recompute *rc, Processor *procs,
+                               int nprocs) WARN_UNUSED;
+
+bool recompute_is_connected(const Recompute *rc);
+
+/*
+ * recompute_run: run p's in-flight batch. OK: committed; the caller marks
+ * it done. RETRY/FAIL: nothing was committed and the batch stays in flight
+ * (the caller schedules a retry). Logs the run, slow runs and completions.
+ */
+PgconnStatus recompute_run(Recompute *rc, Processor *p, Batch *batch,
+                           Apply *apply) WARN_UNUSED;
+
+/*
+ * recompute_load_lookups: fill apply's lookup maps from their tables on
+ * the recompute connection.
+ */
+PgconnStatus recompute_load_lookups(Recompute *rc, Apply *apply) WARN_UNUSED;
+
+#endif

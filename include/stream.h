@@ -1,0 +1,88 @@
+/*
+ * stream.h: the logical replication connection: START_REPLICATION with
+ * wal2json, the CopyBoth loop, standby status updates.
+ *
+ * Pipeline: [stream] -> decode -> apply -> dirty ... ack -> [stream]. The
+ * stream hands every XLogData payload and keepalive to its consumer through
+ * StreamCallbacks and reports as flushed only what the consumer's flush_lsn
+ * callback (ack.c) returns.
+ */
+#ifndef RECKON_STREAM_H
+#define RECKON_STREAM_H
+
+#include "common.h"
+#include "config.h"
+#include "pgconn.h"
+
+typedef struct StreamCallbacks
+{
+	/*
+	 * on_data: one wal2json message starting at lsn. Returns false when the
+	 * message cannot be processed; the stream then stops for good (nothing
+	 * past the message can be acknowledged).
+	 */
+	bool (*on_data)(void *arg, Lsn lsn, const char *data, size_t len);
+	/* on_keepalive: the server has sent everything before wal_end. */
+	void (*on_keepalive)(void *arg, Lsn wal_end);
+	/* flush_lsn: the position to confirm as flushed now. */
+	Lsn (*flush_lsn)(void *arg);
+	/* can_read: false while the consumer is full (backpressure). */
+	bool (*can_read)(void *arg);
+} StreamCallbacks;
+
+typedef enum StreamState
+{
+	STREAM_OK,
+	STREAM_LOST, /* connection lost: reconnect with backoff */
+	STREAM_FATAL /* a message could not be processed, or a server error
+	              * that a reconnect cannot fix */
+} StreamState;
+
+typedef struct Stream Stream;
+
+/* stream_create: an unconnected stream; config and arg are borrowed. */
+Stream *stream_create(const Config *config, StreamCallbacks callbacks,
+                      void *arg);
+void stream_destroy(Stream *stream);
+
+/*
+ * stream_start: connect in replication mode, IDENTIFY_SYSTEM and
+ * START_REPLICATION on the configured slot from its confirmed position.
+ * RETRY covers a busy slot (SQLSTATE 55006) and connection trouble;
+ * *slot_busy tells the first apart. FAIL: a missing slot or another error
+ * a retry cannot fix.
+ */
+PgconnStatus stream_start(Stream *stream, bool *slot_busy) WARN_UNUSED;
+
+bool stream_is_connected(const Stream *stream);
+
+/*
+ * stream_service: wait up to timeout_ms for the replication socket (while
+ * the consumer can read) or other_fd (-1: none) to be readable, then
+ * process every message already received and send a status update if one is
+ * due or was asked for. Returns the stream's state; on LOST the connection
+ * is closed and stream_start() may be called again.
+ */
+StreamState stream_service(Stream *stream, int other_fd, int64_t timeout_ms);
+
+/*
+ * stream_send_status: send a standby status update now with the consumer's
+ * flush position; reply_requested asks the server for a keepalive back.
+ */
+bool stream_send_status(Stream *stream, bool reply_requested) WARN_UNUSED;
+
+/*
+ * stream_finish: a last status update, then end the copy and wait for the
+ * server to acknowledge it, so the confirmed position is in place before
+ * the process exits. Closes the connection.
+ */
+void stream_finish(Stream *stream);
+
+/* stream_received_lsn: the end of the last WAL data received. */
+Lsn stream_received_lsn(const Stream *stream);
+/* stream_server_lsn: the server's WAL end from its last message. */
+Lsn stream_server_lsn(const Stream *stream);
+/* stream_sent_flush_lsn: the flush position last reported. */
+Lsn stream_sent_flush_lsn(const Stream *stream);
+
+#endif

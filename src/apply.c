@@ -1,0 +1,386 @@
+/*
+ * apply.c: decoded changes -> dirty keys, lookups and received position
+ * (see apply.h). Runs once per wal2json message, so it does no allocation
+ * in steady state beyond new dirty entries, and no I/O.
+ */
+#include "apply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "apply"
+#include "log.h"
+
+typedef struct ApplyRoute
+{
+	int proc;               /* index into procs */
+	const ConfigRule *rule; /* borrowed from the config */
+} ApplyRoute;
+
+struct ApplyTable
+{
+	const char *schema; /* borrowed */
+	const char *table;  /* borrowed */
+	int nroutes;
+	ApplyRoute routes[CONFIG_PROCESSORS_MAX * CONFIG_RULES_MAX];
+	int nlookups;
+	int lookups[CONFIG_LOOKUPS_MAX];
+};
+
+static ApplyTable *
+apply_table_for(Apply *apply, const char *schema, const char *table)
+{
+	for (int i = 0; i < apply->config->ntables; i++)
+	{
+		ApplyTable *t = &apply->tables[i];
+
+		if (t->schema == NULL)
+		{
+			t->schema = schema;
+			t->table = table;
+			return t;
+		}
+		if (strcmp(t->schema, schema) == 0 && strcmp(t->table, table) == 0)
+		{
+			return t;
+		}
+	}
+	ASSERT(!"config_finish lists every table a rule or lookup reads");
+	return NULL;
+}
+
+bool
+apply_init(Apply *apply, const Config *config, Processor *procs, int nprocs,
+           Lsn confirmed)
+{
+	memset(apply, 0, sizeof(*apply));
+	apply->config = config;
+	apply->procs = procs;
+	apply->nprocs = nprocs;
+	apply->tables = calloc((size_t)config->ntables, sizeof(ApplyTable));
+	apply->decoder = decode_create(config->columns_max);
+	if (apply->tables == NULL || apply->decoder == NULL)
+	{
+		log_error("out of memory setting up the change router");
+		apply_free(apply);
+		return false;
+	}
+	for (int p = 0; p < nprocs; p++)
+	{
+		for (int r = 0; r < procs[p].config->nrules; r++)
+		{
+			const ConfigRule *rule = &procs[p].config->rules[r];
+			ApplyTable *t = apply_table_for(apply, rule->schema, rule->table);
+
+			t->routes[t->nroutes++] = (ApplyRoute){.proc = p, .rule = rule};
+		}
+	}
+	for (int l = 0; l < config->nlookups; l++)
+	{
+		const ConfigLookup *lk = &config->lookups[l];
+		ApplyTable *t = apply_table_for(apply, lk->schema, lk->table);
+
+		t->lookups[t->nlookups++] = l;
+		lookup_init(&apply->lookups[l]);
+	}
+	ack_init(&apply->ack, confirmed);
+	return true;
+}
+
+void
+apply_free(Apply *apply)
+{
+	if (apply->config != NULL)
+	{
+		for (int l = 0; l < apply->config->nlookups; l++)
+		{
+			lookup_clear(&apply->lookups[l]);
+		}
+	}
+	free(apply->tables);
+	apply->tables = NULL;
+	decode_destroy(apply->decoder);
+	apply->decoder = NULL;
+	free(apply->pending_xids);
+	apply->pending_xids = NULL;
+}
+
+static ApplyTable *
+apply_find_table(const Apply *apply, DecodeSpan schema, DecodeSpan table)
+{
+	for (int i = 0; i < apply->config->ntables; i++)
+	{
+		ApplyTable *t = &apply->tables[i];
+
+		if (t->schema != NULL && decode_span_equals(table, t->table) &&
+		    decode_span_equals(schema, t->schema))
+		{
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static void
+apply_pending_push(Apply *apply, uint32_t xid)
+{
+	if (apply->npending == apply->pending_capacity)
+	{
+		size_t cap =
+		    apply->pending_capacity ? apply->pending_capacity * 2 : 1024;
+		uint32_t *xids = realloc(apply->pending_xids, cap * sizeof(uint32_t));
+
+		if (xids == NULL)
+		{
+			common_out_of_memory("pending transaction ids");
+		}
+		apply->pending_xids = xids;
+		apply->pending_capacity = cap;
+	}
+	apply->pending_xids[apply->npending++] = xid;
+}
+
+void
+apply_pending_consume(Apply *apply, size_t n)
+{
+	ASSERT(n <= apply->npending);
+	memmove(apply->pending_xids, apply->pending_xids + n,
+	        (apply->npending - n) * sizeof(uint32_t));
+	apply->npending -= n;
+}
+
+/* Read the int64 in column name of a row; *found false when SQL NULL. */
+static bool
+apply_column_value(const DecodeColumn *cols, int ncols, const char *name,
+                   const DecodeEvent *ev, bool *found, int64_t *value)
+{
+	const DecodeColumn *col = decode_find_column(cols, ncols, name);
+
+	*found = false;
+	if (col == NULL)
+	{
+		log_error("a %c message of %.*s.%.*s has no column \"%s\": was it "
+		          "dropped or renamed? the rules need it",
+		          ev->action, (int)ev->schema.len, ev->schema.ptr,
+		          (int)ev->table.len, ev->table.ptr, name);
+		return false;
+	}
+	if (col->kind == DECODE_VALUE_NULL)
+	{
+		return true;
+	}
+	if (!decode_column_int64(col, value))
+	{
+		log_error("column \"%s\" of %.*s.%.*s holds \"%.*s\", not a bigint",
+		          name, (int)ev->schema.len, ev->schema.ptr, (int)ev->table.len,
+		          ev->table.ptr, (int)col->raw.len, col->raw.ptr);
+		return false;
+	}
+	*found = true;
+	return true;
+}
+
+static bool
+apply_rules(Apply *apply, const ApplyTable *t, const DecodeEvent *ev,
+            const DecodeColumn *cols, int ncols, int64_t now_us)
+{
+	for (int i = 0; i < t->nroutes; i++)
+	{
+		const ApplyRoute *route = &t->routes[i];
+		int64_t key;
+		bool found;
+
+		if (!apply_column_value(cols, ncols, route->rule->column, ev, &found,
+		                        &key))
+		{
+			return false;
+		}
+		if (!found)
+		{
+			continue;
+		}
+		/* an unknown track dirties nobody: its insert will, later */
+		if (route->rule->lookup >= 0 &&
+		    !lookup_get(&apply->lookups[route->rule->lookup], key, &key))
+		{
+			continue;
+		}
+		dirty_set_add(&apply->procs[route->proc].dirty, key,
+		              apply->ack.received, now_us, apply->commit_us);
+		if (!apply->txn_dirtied && apply->has_xid)
+		{
+			apply->txn_dirtied = true;
+			apply_pending_push(apply, apply->xid);
+		}
+	}
+	return true;
+}
+
+static bool
+apply_lookups(Apply *apply, const ApplyTable *t, const DecodeEvent *ev)
+{
+	for (int i = 0; i < t->nlookups; i++)
+	{
+		const ConfigLookup *cl = &apply->config->lookups[t->lookups[i]];
+		Lookup *lookup = &apply->lookups[t->lookups[i]];
+		int64_t old_key = 0;
+		int64_t key = 0;
+		int64_t value = 0;
+		bool has_old = false;
+		bool has_key = false;
+		bool has_value = false;
+
+		if (ev->nidentity > 0 &&
+		    !apply_column_value(ev->identity, ev->nidentity, cl->key_column, ev,
+		                        &has_old, &old_key))
+		{
+			return false;
+		}
+		if (ev->action != DECODE_ACTION_DELETE &&
+		    (!apply_column_value(ev->columns, ev->ncolumns, cl->key_column, ev,
+		                         &has_key, &key) ||
+		     !apply_column_value(ev->columns, ev->ncolumns, cl->value_column,
+		                         ev, &has_value, &value)))
+		{
+			return false;
+		}
+		if (has_old && (!has_key || old_key != key))
+		{
+			lookup_delete(lookup, old_key);
+		}
+		if (has_key && has_value)
+		{
+			lookup_set(lookup, key, value);
+		}
+		else if (has_key)
+		{
+			lookup_delete(lookup, key);
+		}
+	}
+	return true;
+}
+
+static bool
+apply_change(Apply *apply, const DecodeEvent *ev)
+{
+	const ApplyTable *t = apply_find_table(apply, ev->schema, ev->table);
+	int64_t now_us = common_monotonic_us();
+
+	apply->changes++;
+	if (t == NULL)
+	{
+		/* add-tables filters on the server; anything else is not ours */
+		return true;
+	}
+	if (ev->action == DECODE_ACTION_TRUNCATE)
+	{
+		log_error("TRUNCATE of %s.%s: reckon cannot tell which keys it "
+		          "changed, so it stops here without acknowledging it; "
+		          "TODO(#7) recompute the affected keys",
+		          t->schema, t->table);
+		return false;
+	}
+	if (ev->ncolumns > 0 &&
+	    !apply_rules(apply, t, ev, ev->columns, ev->ncolumns, now_us))
+	{
+		return false;
+	}
+	if (ev->nidentity > 0 &&
+	    !apply_rules(apply, t, ev, ev->identity, ev->nidentity, now_us))
+	{
+		return false;
+	}
+	return apply_lookups(apply, t, ev);
+}
+
+bool
+apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
+{
+	DecodeEvent ev;
+	char err[256];
+
+	apply->messages++;
+	if (!decode_line(apply->decoder, data, len, &ev, err, sizeof(err)))
+	{
+		log_error("message at %X/%X: %s: %.*s", LSN_FORMAT_ARGS(lsn), err,
+		          len > 200 ? 200 : (int)len, data);
+		return false;
+	}
+	switch (ev.action)
+	{
+		case DECODE_ACTION_BEGIN:
+			ack_begin(&apply->ack);
+			apply->has_xid = ev.has_xid;
+			apply->xid = ev.xid;
+			apply->commit_us = ev.has_timestamp ? ev.timestamp_us : 0;
+			apply->txn_dirtied = false;
+			return true;
+		case DECODE_ACTION_COMMIT:
+			ack_commit(&apply->ack, lsn);
+			if (ev.has_timestamp)
+			{
+				apply->last_commit_us = ev.timestamp_us;
+			}
+			apply->txn_dirtied = false;
+			return true;
+		case DECODE_ACTION_MESSAGE:
+			return true;
+		case DECODE_ACTION_INSERT:
+		case DECODE_ACTION_UPDATE:
+		case DECODE_ACTION_DELETE:
+		case DECODE_ACTION_TRUNCATE:
+			break;
+	}
+	if (!apply->ack.in_transaction)
+	{
+		log_error("message at %X/%X: a %c change outside a transaction",
+		          LSN_FORMAT_ARGS(lsn), ev.action);
+		return false;
+	}
+	if (!apply->has_xid)
+	{
+		log_error("message at %X/%X: the transaction has no \"xid\" "
+		          "(include-xids is required)",
+		          LSN_FORMAT_ARGS(lsn));
+		return false;
+	}
+	return apply_change(apply, &ev);
+}
+
+void
+apply_keepalive(Apply *apply, Lsn wal_end)
+{
+	ack_keepalive(&apply->ack, wal_end);
+}
+
+void
+apply_stream_restarted(Apply *apply)
+{
+	ack_restart(&apply->ack);
+	apply->txn_dirtied = false;
+}
+
+Lsn
+apply_flush_lsn(Apply *apply)
+{
+	Lsn hold = LSN_INVALID;
+	bool has_hold = sched_hold(apply->procs, apply->nprocs, &hold);
+
+	return ack_flush_lsn(&apply->ack, has_hold, hold);
+}
+
+void
+apply_lookup_set(Apply *apply, int index, int64_t key, int64_t value)
+{
+	ASSERT(index >= 0 && index < apply->config->nlookups);
+	lookup_set(&apply->lookups[index], key, value);
+}
+
+bool
+apply_is_idle(const Apply *apply)
+{
+	Lsn hold;
+
+	return !apply->ack.in_transaction &&
+	       !sched_hold(apply->procs, apply->nprocs, &hold);
+}

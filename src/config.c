@@ -1,0 +1,883 @@
+/*
+ * config.c: configuration file, embedded default and command-line settings
+ * -> Config (see config.h for the format). Runs once before the pipeline
+ * starts; every error names the file and line, or the option, and is a usage
+ * error (exit 2) for main().
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "config"
+#include "embedded.h"
+#include "log.h"
+
+void
+config_init(Config *config)
+{
+	memset(config, 0, sizeof(*config));
+	snprintf(config->slot, sizeof(config->slot), "reckon");
+	config->status_interval_ms = 10 * 1000;
+	config->stats_interval_ms = 60 * 1000;
+	config->slot_busy_timeout_ms = 60 * 1000;
+	config->reconnect_min_ms = 100;
+	config->reconnect_max_ms = 30 * 1000;
+	config->statement_timeout_ms = 5 * 60 * 1000;
+	config->visibility_timeout_ms = 30 * 1000;
+	config->slow_ms = 1000;
+	config->retry_min_ms = 100;
+	config->retry_max_ms = 60 * 1000;
+	config->dirty_keys_max = 1000000;
+	config->message_max_bytes = 64 * 1024 * 1024;
+	config->columns_max = 256;
+}
+
+void
+config_free(Config *config)
+{
+	free(config->dsn);
+	config->dsn = NULL;
+	for (int i = 0; i < config->nprocessors; i++)
+	{
+		ConfigProcessor *p = &config->processors[i];
+
+		if (p->sql_text_owned)
+		{
+			free((char *)p->sql_text);
+		}
+		p->sql_text = NULL;
+	}
+}
+
+bool
+config_slot_name_is_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= CONFIG_NAME_MAX)
+	{
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+	{
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+		{
+			return false;
+		}
+	}
+	return true;
+}
+
+/* An unquoted SQL identifier: what the rules accept for names. */
+static bool
+config_identifier_is_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= CONFIG_NAME_MAX)
+	{
+		return false;
+	}
+	if (!(isalpha((unsigned char)name[0]) || name[0] == '_'))
+	{
+		return false;
+	}
+	for (size_t i = 1; i < len; i++)
+	{
+		unsigned char c = (unsigned char)name[i];
+
+		if (!(isalnum(c) || c == '_' || c == '$'))
+		{
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Parse a decimal number with an optional fraction; returns the suffix. */
+static bool
+config_parse_scaled(const char *text, const char *const *units,
+                    const double *factors, int nunits, double *out)
+{
+	char *end;
+	double value;
+
+	errno = 0;
+	value = strtod(text, &end);
+	if (errno != 0 || end == text || value < 0 ||
+	    !isdigit((unsigned char)*text))
+	{
+		return false;
+	}
+	while (*end == ' ')
+	{
+		end++;
+	}
+	for (int i = 0; i < nunits; i++)
+	{
+		if (strcmp(end, units[i]) == 0)
+		{
+			*out = value * factors[i];
+			return *out < 9.0e18;
+		}
+	}
+	return false;
+}
+
+bool
+config_parse_duration_ms(const char *text, int64_t *ms)
+{
+	static const char *const units[] = {"", "ms", "s", "min", "h"};
+	static const double factors[] = {1, 1, 1000, 60000, 3600000};
+	double value;
+
+	if (!config_parse_scaled(text, units, factors, 5, &value))
+	{
+		return false;
+	}
+	*ms = (int64_t)value;
+	return true;
+}
+
+bool
+config_parse_size(const char *text, int64_t *bytes)
+{
+	static const char *const units[] = {"", "B", "kB", "MB", "GB", "TB"};
+	static const double factors[] = {1,
+	                                 1,
+	                                 1024.0,
+	                                 1024.0 * 1024,
+	                                 1024.0 * 1024 * 1024,
+	                                 1024.0 * 1024 * 1024 * 1024};
+	double value;
+
+	if (!config_parse_scaled(text, units, factors, 6, &value))
+	{
+		return false;
+	}
+	*bytes = (int64_t)value;
+	return true;
+}
+
+static bool
+config_parse_bool(const char *text, bool *out)
+{
+	if (strcmp(text, "on") == 0 || strcmp(text, "true") == 0 ||
+	    strcmp(text, "yes") == 0 || strcmp(text, "1") == 0)
+	{
+		*out = true;
+		return true;
+	}
+	if (strcmp(text, "off") == 0 || strcmp(text, "false") == 0 ||
+	    strcmp(text, "no") == 0 || strcmp(text, "0") == 0)
+	{
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+static bool
+config_parse_count(const char *text, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long value;
+
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
+	{
+		return false;
+	}
+	*out = value;
+	return true;
+}
+
+typedef enum ConfigKind
+{
+	KIND_DURATION,
+	KIND_SIZE,
+	KIND_COUNT
+} ConfigKind;
+
+typedef struct ConfigSetting
+{
+	const char *key;
+	ConfigKind kind;
+	size_t offset;
+	int64_t min;
+} ConfigSetting;
+
+static const ConfigSetting settings[] = {
+    {"status_interval", KIND_DURATION, offsetof(Config, status_interval_ms),
+     100},
+    {"stats_interval", KIND_DURATION, offsetof(Config, stats_interval_ms), 0},
+    {"slot_busy_timeout", KIND_DURATION, offsetof(Config, slot_busy_timeout_ms),
+     0},
+    {"reconnect_min", KIND_DURATION, offsetof(Config, reconnect_min_ms), 1},
+    {"reconnect_max", KIND_DURATION, offsetof(Config, reconnect_max_ms), 1},
+    {"statement_timeout", KIND_DURATION, offsetof(Config, statement_timeout_ms),
+     0},
+    {"visibility_timeout", KIND_DURATION,
+     offsetof(Config, visibility_timeout_ms), 1},
+    {"slow_threshold", KIND_DURATION, offsetof(Config, slow_ms), 0},
+    {"retry_min", KIND_DURATION, offsetof(Config, retry_min_ms), 1},
+    {"retry_max", KIND_DURATION, offsetof(Config, retry_max_ms), 1},
+    {"dirty_keys_max", KIND_COUNT, offsetof(Config, dirty_keys_max), 1},
+    {"message_max_bytes", KIND_SIZE, offsetof(Config, message_max_bytes), 1024},
+};
+
+bool
+config_set(Config *config, const char *key, const char *value,
+           const char *origin)
+{
+	if (strcmp(key, "dsn") == 0)
+	{
+		free(config->dsn);
+		config->dsn = strdup(value);
+		return config->dsn != NULL;
+	}
+	if (strcmp(key, "slot") == 0)
+	{
+		if (!config_slot_name_is_valid(value))
+		{
+			log_error("%s: invalid slot name \"%s\": use 1 to 63 of "
+			          "a-z, 0-9 and _",
+			          origin, value);
+			return false;
+		}
+		snprintf(config->slot, sizeof(config->slot), "%s", value);
+		return true;
+	}
+	if (strcmp(key, "create_slot") == 0)
+	{
+		if (!config_parse_bool(value, &config->create_slot))
+		{
+			log_error("%s: \"create_slot\" must be on or off, not \"%s\"",
+			          origin, value);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(key, "columns_max") == 0)
+	{
+		int64_t n;
+
+		if (!config_parse_count(value, 1, 1600, &n))
+		{
+			log_error("%s: \"columns_max\" must be 1 to 1600, not \"%s\"",
+			          origin, value);
+			return false;
+		}
+		config->columns_max = (int)n;
+		return true;
+	}
+	if (strcmp(key, "log_level") == 0)
+	{
+		if (!log_level_parse(value, &log_min_level))
+		{
+			log_error("%s: unknown log_level \"%s\"", origin, value);
+			return false;
+		}
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+	{
+		const ConfigSetting *s = &settings[i];
+		int64_t *target = (int64_t *)((char *)config + s->offset);
+		int64_t parsed = 0;
+		bool ok = false;
+
+		if (strcmp(key, s->key) != 0)
+		{
+			continue;
+		}
+		switch (s->kind)
+		{
+			case KIND_DURATION:
+				ok = config_parse_duration_ms(value, &parsed);
+				break;
+			case KIND_SIZE:
+				ok = config_parse_size(value, &parsed);
+				break;
+			case KIND_COUNT:
+				ok = config_parse_count(value, 0, INT64_MAX / 2, &parsed);
+				break;
+		}
+		if (!ok || parsed < s->min)
+		{
+			log_error(
+			    "%s: invalid value \"%s\" for \"%s\"%s", origin, value, key,
+			    s->kind == KIND_DURATION ? " (a duration: 20ms, 10s, 2min)"
+			    : s->kind == KIND_SIZE   ? " (a size: 64kB, 512MB, 4GB)"
+			                             : " (a positive integer)");
+			return false;
+		}
+		*target = parsed;
+		return true;
+	}
+	log_error("%s: unknown setting \"%s\"", origin, key);
+	return false;
+}
+
+/* Split "schema.table.column" into its three identifiers. */
+static bool
+config_parse_qualified(const char *text, int parts, char out[][CONFIG_NAME_MAX])
+{
+	const char *p = text;
+
+	for (int i = 0; i < parts; i++)
+	{
+		const char *dot = (i < parts - 1) ? strchr(p, '.') : p + strlen(p);
+		size_t len;
+
+		if (dot == NULL)
+		{
+			return false;
+		}
+		len = (size_t)(dot - p);
+		if (len >= CONFIG_NAME_MAX)
+		{
+			return false;
+		}
+		memcpy(out[i], p, len);
+		out[i][len] = '\0';
+		if (!config_identifier_is_valid(out[i]))
+		{
+			return false;
+		}
+		p = dot + 1;
+	}
+	return true;
+}
+
+static int
+config_find_lookup(const Config *config, const char *name)
+{
+	for (int i = 0; i < config->nlookups; i++)
+	{
+		if (strcmp(config->lookups[i].name, name) == 0)
+		{
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* "SCHEMA.TABLE.COLUMN [-> LOOKUP]" */
+static bool
+config_parse_rule(Config *config, ConfigProcessor *p, char *value,
+                  const char *origin)
+{
+	char names[3][CONFIG_NAME_MAX];
+	char *arrow = strstr(value, "->");
+	ConfigRule *rule;
+
+	if (p->nrules >= CONFIG_RULES_MAX)
+	{
+		log_error("%s: processor \"%s\" has more than %d dirty rules", origin,
+		          p->id, CONFIG_RULES_MAX);
+		return false;
+	}
+	rule = &p->rules[p->nrules];
+	rule->lookup = -1;
+	if (arrow != NULL)
+	{
+		char *name = arrow + 2;
+		char *end = arrow;
+
+		while (*name == ' ' || *name == '\t')
+		{
+			name++;
+		}
+		while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
+		{
+			end--;
+		}
+		*end = '\0';
+		rule->lookup = config_find_lookup(config, name);
+		if (rule->lookup < 0)
+		{
+			log_error("%s: unknown lookup \"%s\" (define [lookup %s] before "
+			          "the processors that use it)",
+			          origin, name, name);
+			return false;
+		}
+	}
+	if (!config_parse_qualified(value, 3, names))
+	{
+		log_error("%s: invalid dirty rule \"%s\": expected "
+		          "SCHEMA.TABLE.COLUMN [-> LOOKUP]",
+		          origin, value);
+		return false;
+	}
+	memcpy(rule->schema, names[0], CONFIG_NAME_MAX);
+	memcpy(rule->table, names[1], CONFIG_NAME_MAX);
+	memcpy(rule->column, names[2], CONFIG_NAME_MAX);
+	p->nrules++;
+	return true;
+}
+
+static bool
+config_set_processor(Config *config, ConfigProcessor *p, const char *key,
+                     char *value, const char *origin)
+{
+	int64_t n;
+
+	if (strcmp(key, "challenge") == 0)
+	{
+		snprintf(p->challenge_id, sizeof(p->challenge_id), "%s", value);
+		return true;
+	}
+	if (strcmp(key, "sql") == 0)
+	{
+		snprintf(p->sql_name, sizeof(p->sql_name), "%s", value);
+		return true;
+	}
+	if (strcmp(key, "window") == 0)
+	{
+		if (!config_parse_duration_ms(value, &p->window_ms))
+		{
+			log_error("%s: invalid window \"%s\" (a duration: 20ms, 1s)",
+			          origin, value);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(key, "batch_size") == 0)
+	{
+		if (!config_parse_count(value, 1, 1000000, &n))
+		{
+			log_error("%s: batch_size must be 1 to 1000000, not \"%s\"", origin,
+			          value);
+			return false;
+		}
+		p->batch_size = (int)n;
+		return true;
+	}
+	if (strcmp(key, "create_min") == 0)
+	{
+		if (!config_parse_count(value, 0, INT64_MAX / 2, &p->create_min))
+		{
+			log_error("%s: create_min must be a non-negative integer, "
+			          "not \"%s\"",
+			          origin, value);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(key, "dirty") == 0)
+	{
+		return config_parse_rule(config, p, value, origin);
+	}
+	log_error("%s: unknown processor setting \"%s\"", origin, key);
+	return false;
+}
+
+static bool
+config_set_lookup(ConfigLookup *l, const char *key, const char *value,
+                  const char *origin)
+{
+	char *target;
+
+	if (strcmp(key, "table") == 0)
+	{
+		char names[2][CONFIG_NAME_MAX];
+
+		if (!config_parse_qualified(value, 2, names))
+		{
+			log_error("%s: invalid table \"%s\": expected SCHEMA.TABLE", origin,
+			          value);
+			return false;
+		}
+		memcpy(l->schema, names[0], CONFIG_NAME_MAX);
+		memcpy(l->table, names[1], CONFIG_NAME_MAX);
+		return true;
+	}
+	if (strcmp(key, "key") == 0)
+	{
+		target = l->key_column;
+	}
+	else if (strcmp(key, "value") == 0)
+	{
+		target = l->value_column;
+	}
+	else
+	{
+		log_error("%s: unknown lookup setting \"%s\"", origin, key);
+		return false;
+	}
+	if (!config_identifier_is_valid(value))
+	{
+		log_error("%s: invalid column name \"%s\"", origin, value);
+		return false;
+	}
+	snprintf(target, CONFIG_NAME_MAX, "%s", value);
+	return true;
+}
+
+static char *
+config_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+	{
+		s++;
+	}
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+	                   end[-1] == '\n'))
+	{
+		*--end = '\0';
+	}
+	return s;
+}
+
+typedef enum SectionKind
+{
+	SECTION_NONE,
+	SECTION_RECKON,
+	SECTION_LOOKUP,
+	SECTION_PROCESSOR
+} SectionKind;
+
+typedef struct ConfigParser
+{
+	Config *config;
+	SectionKind section;
+	int index;
+	char origin[512];
+} ConfigParser;
+
+static bool
+config_begin_section(ConfigParser *cp, char *header)
+{
+	Config *config = cp->config;
+	char *name = strchr(header, ' ');
+
+	if (name != NULL)
+	{
+		*name++ = '\0';
+		name = config_trim(name);
+	}
+	if (strcmp(header, "reckon") == 0 && name == NULL)
+	{
+		cp->section = SECTION_RECKON;
+		return true;
+	}
+	if (name == NULL || !config_identifier_is_valid(name))
+	{
+		log_error("%s: invalid section header: expected [reckon], "
+		          "[lookup NAME] or [processor ID]",
+		          cp->origin);
+		return false;
+	}
+	if (strcmp(header, "lookup") == 0)
+	{
+		if (config_find_lookup(config, name) >= 0 ||
+		    config->nlookups >= CONFIG_LOOKUPS_MAX)
+		{
+			log_error("%s: lookup \"%s\" is defined twice or there are more "
+			          "than %d lookups",
+			          cp->origin, name, CONFIG_LOOKUPS_MAX);
+			return false;
+		}
+		cp->section = SECTION_LOOKUP;
+		cp->index = config->nlookups++;
+		snprintf(config->lookups[cp->index].name, CONFIG_NAME_MAX, "%s", name);
+		return true;
+	}
+	if (strcmp(header, "processor") == 0)
+	{
+		for (int i = 0; i < config->nprocessors; i++)
+		{
+			if (strcmp(config->processors[i].id, name) == 0)
+			{
+				log_error("%s: processor \"%s\" is defined twice", cp->origin,
+				          name);
+				return false;
+			}
+		}
+		if (config->nprocessors >= CONFIG_PROCESSORS_MAX)
+		{
+			log_error("%s: more than %d processors", cp->origin,
+			          CONFIG_PROCESSORS_MAX);
+			return false;
+		}
+		cp->section = SECTION_PROCESSOR;
+		cp->index = config->nprocessors++;
+		ConfigProcessor *p = &config->processors[cp->index];
+		snprintf(p->id, CONFIG_NAME_MAX, "%s", name);
+		snprintf(p->challenge_id, CONFIG_NAME_MAX, "%s", name);
+		p->window_ms = 20;
+		p->batch_size = 1000;
+		p->create_min = 1;
+		return true;
+	}
+	log_error("%s: unknown section \"[%s]\"", cp->origin, header);
+	return false;
+}
+
+static bool
+config_parse_line(ConfigParser *cp, char *line)
+{
+	char *s = config_trim(line);
+	char *eq;
+	char *key;
+	char *value;
+
+	if (*s == '\0' || *s == '#' || *s == ';')
+	{
+		return true;
+	}
+	if (*s == '[')
+	{
+		char *close = strchr(s, ']');
+
+		if (close == NULL || config_trim(close + 1)[0] != '\0')
+		{
+			log_error("%s: unterminated section header", cp->origin);
+			return false;
+		}
+		*close = '\0';
+		return config_begin_section(cp, config_trim(s + 1));
+	}
+	eq = strchr(s, '=');
+	if (eq == NULL)
+	{
+		log_error("%s: expected \"key = value\"", cp->origin);
+		return false;
+	}
+	*eq = '\0';
+	key = config_trim(s);
+	value = config_trim(eq + 1);
+	switch (cp->section)
+	{
+		case SECTION_RECKON:
+			return config_set(cp->config, key, value, cp->origin);
+		case SECTION_LOOKUP:
+			return config_set_lookup(&cp->config->lookups[cp->index], key,
+			                         value, cp->origin);
+		case SECTION_PROCESSOR:
+			return config_set_processor(cp->config,
+			                            &cp->config->processors[cp->index], key,
+			                            value, cp->origin);
+		case SECTION_NONE:
+			break;
+	}
+	log_error("%s: setting \"%s\" outside of a section", cp->origin, key);
+	return false;
+}
+
+static bool
+config_parse_text(Config *config, const char *name, const char *text)
+{
+	ConfigParser cp = {.config = config, .section = SECTION_NONE};
+	const char *p = text;
+	int lineno = 0;
+
+	while (*p != '\0')
+	{
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[4096];
+
+		lineno++;
+		snprintf(cp.origin, sizeof(cp.origin), "%s:%d", name, lineno);
+		if (len >= sizeof(line))
+		{
+			log_error("%s: line longer than %zu bytes", cp.origin,
+			          sizeof(line) - 1);
+			return false;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (!config_parse_line(&cp, line))
+		{
+			/* error already logged */
+			return false;
+		}
+		p = nl ? nl + 1 : p + len;
+	}
+	return true;
+}
+
+/* Read a whole file; the caller frees the result. */
+static char *
+config_read_file(const char *path, size_t max_bytes)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t len;
+
+	if (f == NULL)
+	{
+		log_error("could not open \"%s\": %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(max_bytes + 1);
+	if (buf == NULL)
+	{
+		fclose(f);
+		log_error("out of memory reading \"%s\"", path);
+		return NULL;
+	}
+	len = fread(buf, 1, max_bytes + 1, f);
+	if (ferror(f) || len > max_bytes)
+	{
+		log_error("could not read \"%s\": %s", path,
+		          ferror(f) ? strerror(errno) : "file too large");
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (strlen(buf) != len)
+	{
+		log_error("\"%s\" contains a NUL byte", path);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+bool
+config_load_file(Config *config, const char *path)
+{
+	bool ok;
+	char *text;
+
+	if (path == NULL)
+	{
+		return config_parse_text(config, "(embedded default)",
+		                         embedded_find(embedded_config, "reckon"));
+	}
+	text = config_read_file(path, 1024 * 1024);
+	if (text == NULL)
+	{
+		return false;
+	}
+	ok = config_parse_text(config, path, text);
+	free(text);
+	return ok;
+}
+
+static bool
+config_add_table(Config *config, const char *schema, const char *table)
+{
+	char name[2 * CONFIG_NAME_MAX + 1];
+
+	snprintf(name, sizeof(name), "%s.%s", schema, table);
+	for (int i = 0; i < config->ntables; i++)
+	{
+		if (strcmp(config->tables[i], name) == 0)
+		{
+			return true;
+		}
+	}
+	if (config->ntables >= CONFIG_TABLES_MAX)
+	{
+		log_error("the rules read more than %d tables", CONFIG_TABLES_MAX);
+		return false;
+	}
+	memcpy(config->tables[config->ntables++], name, sizeof(name));
+	return true;
+}
+
+static bool
+config_finish_processor(Config *config, ConfigProcessor *p)
+{
+	if (p->sql_name[0] == '\0')
+	{
+		log_error("processor \"%s\": missing \"sql\" (the name of a statement "
+		          "in sql/, or a file path)",
+		          p->id);
+		return false;
+	}
+	if (p->nrules == 0)
+	{
+		log_error("processor \"%s\": no \"dirty\" rule: nothing would ever "
+		          "run it",
+		          p->id);
+		return false;
+	}
+	if (strchr(p->sql_name, '/') != NULL)
+	{
+		p->sql_text = config_read_file(p->sql_name, 1024 * 1024);
+		if (p->sql_text == NULL)
+		{
+			return false;
+		}
+		p->sql_text_owned = true;
+	}
+	else
+	{
+		p->sql_text = embedded_find(embedded_sql, p->sql_name);
+		if (p->sql_text == NULL)
+		{
+			log_error("processor \"%s\": no built-in statement \"%s\" (a file "
+			          "path must contain a \"/\")",
+			          p->id, p->sql_name);
+			return false;
+		}
+	}
+	for (int r = 0; r < p->nrules; r++)
+	{
+		if (!config_add_table(config, p->rules[r].schema, p->rules[r].table))
+		{
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+config_finish(Config *config)
+{
+	if (config->nprocessors == 0)
+	{
+		log_error("no processor is configured");
+		return false;
+	}
+	if (config->reconnect_min_ms > config->reconnect_max_ms ||
+	    config->retry_min_ms > config->retry_max_ms)
+	{
+		log_error("reconnect_min/retry_min must not exceed "
+		          "reconnect_max/retry_max");
+		return false;
+	}
+	for (int i = 0; i < config->nlookups; i++)
+	{
+		ConfigLookup *l = &config->lookups[i];
+
+		if (l->table[0] == '\0' || l->key_column[0] == '\0' ||
+		    l->value_column[0] == '\0')
+		{
+			log_error("lookup \"%s\": \"table\", \"key\" and \"value\" are "
+			          "all required",
+			          l->name);
+			return false;
+		}
+		if (!config_add_table(config, l->schema, l->table))
+		{
+			return false;
+		}
+	}
+	for (int i = 0; i < config->nprocessors; i++)
+	{
+		if (!config_finish_processor(config, &config->processors[i]))
+		{
+			/* error already logged */
+			return false;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,181 @@
+/*
+ * main.c: reckon's entry point: options, configuration, then daemon_run().
+ * The only place that exits. Usage and configuration errors exit 2,
+ * runtime failures 1.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "main"
+#include "common.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "lsn.h"
+
+#define RECKON_VERSION "0.1.0"
+
+static void
+main_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "reckon streams a PostgreSQL database's changes through a logical\n"
+	    "replication slot (wal2json) and recomputes the derived rows\n"
+	    "(challenges) of just the users those changes touch.\n"
+	    "\n"
+	    "Usage: reckon [OPTION]...\n"
+	    "\n"
+	    "Options:\n"
+	    "  -d, --dsn=CONNINFO   connection string or URI of the database\n"
+	    "                       (default: libpq's PG* variables, .pgpass)\n"
+	    "  -S, --slot=NAME      replication slot (default \"reckon\")\n"
+	    "      --create-slot    create the slot (wal2json) if it is missing\n"
+	    "  -c, --config=FILE    configuration file (default: the built-in\n"
+	    "                       catalogue, see tools/reckon.conf)\n"
+	    "  -E, --endpos=LSN     exit 0 once every change up to LSN is\n"
+	    "                       recomputed and acknowledged\n"
+	    "  -v, --verbose        more logging (-v debug, -vv trace)\n"
+	    "  -V, --version        print the version and exit\n"
+	    "  -?, --help           show this help and exit\n"
+	    "\n"
+	    "Configuration file settings ([reckon] section):\n"
+	    "  dsn, slot, create_slot       as the options above\n"
+	    "  status_interval (10s)        standby status update interval\n"
+	    "  stats_interval (60s)         periodic stats line, 0 = off\n"
+	    "  slot_busy_timeout (60s)      wait for a slot held by a killed "
+	    "reckon\n"
+	    "  reconnect_min/max (100ms/30s) reconnect backoff bounds\n"
+	    "  statement_timeout (5min)     bound of one recompute statement\n"
+	    "  visibility_timeout (30s)     wait for a streamed commit to be "
+	    "visible\n"
+	    "  slow_threshold (1s)          runs longer are logged as slow\n"
+	    "  retry_min/max (100ms/60s)    failed batch retry backoff bounds\n"
+	    "  dirty_keys_max (1000000)     dirty keys per processor before "
+	    "the\n"
+	    "                               stream pauses\n"
+	    "  message_max_bytes (64MB)     largest wal2json message accepted\n"
+	    "  columns_max (256)            columns of one row\n"
+	    "  log_level (info)             trace, debug, info, warn, error\n"
+	    "Sections [lookup NAME] (table, key, value) and [processor ID]\n"
+	    "(challenge, sql, window, batch_size, create_min, dirty) describe\n"
+	    "the catalogue; see the comments of tools/reckon.conf.\n"
+	    "\n"
+	    "Exit status: 0 stopped cleanly or reached --endpos, 1 runtime\n"
+	    "failure, 2 usage or configuration error.\n");
+}
+
+NORETURN static void
+main_usage_error(const char *message, const char *arg)
+{
+	fprintf(stderr, "reckon: %s \"%s\"\n", message, arg);
+	fprintf(stderr, "Try \"reckon --help\" for more information.\n");
+	exit(EXIT_CODE_USAGE);
+}
+
+typedef struct MainOptions
+{
+	const char *config_path;
+	const char *dsn;
+	const char *slot;
+	bool create_slot;
+	Lsn endpos;
+	int verbose;
+} MainOptions;
+
+static void
+main_parse(int argc, char **argv, MainOptions *opts)
+{
+	static const struct option long_options[] = {
+	    {"dsn", required_argument, NULL, 'd'},
+	    {"slot", required_argument, NULL, 'S'},
+	    {"create-slot", no_argument, NULL, 1},
+	    {"config", required_argument, NULL, 'c'},
+	    {"endpos", required_argument, NULL, 'E'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, '?'},
+	    {NULL, 0, NULL, 0}};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "d:S:c:E:vV?", long_options, NULL)) !=
+	       -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				opts->dsn = optarg;
+				break;
+			case 'S':
+				opts->slot = optarg;
+				break;
+			case 1:
+				opts->create_slot = true;
+				break;
+			case 'c':
+				opts->config_path = optarg;
+				break;
+			case 'E':
+				if (!lsn_parse(optarg, &opts->endpos) ||
+				    opts->endpos == LSN_INVALID)
+				{
+					main_usage_error("invalid --endpos (expected an LSN such "
+					                 "as 0/16B3748):",
+					                 optarg);
+				}
+				break;
+			case 'v':
+				opts->verbose++;
+				break;
+			case 'V':
+				printf("reckon %s\n", RECKON_VERSION);
+				exit(EXIT_CODE_OK);
+			case '?':
+				if (optopt == 0 || optopt == '?')
+				{
+					main_usage(stdout);
+					exit(EXIT_CODE_OK);
+				}
+				main_usage_error("invalid option", argv[optind - 1]);
+				break;
+			default:
+				main_usage_error("invalid option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+	{
+		main_usage_error("unexpected argument", argv[optind]);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	MainOptions opts = {0};
+	Config config;
+	int code;
+
+	main_parse(argc, argv, &opts);
+	config_init(&config);
+	if (!config_load_file(&config, opts.config_path) ||
+	    (opts.dsn && !config_set(&config, "dsn", opts.dsn, "--dsn")) ||
+	    (opts.slot && !config_set(&config, "slot", opts.slot, "--slot")) ||
+	    !config_finish(&config))
+	{
+		/* error already logged */
+		config_free(&config);
+		exit(EXIT_CODE_USAGE);
+	}
+	config.create_slot = config.create_slot || opts.create_slot;
+	config.endpos = opts.endpos;
+	if (opts.verbose > 0)
+	{
+		log_min_level = opts.verbose > 1 ? LOG_LEVEL_TRACE : LOG_LEVEL_DEBUG;
+	}
+	code = daemon_run(&config);
+	config_free(&config);
+	exit(code);
+}

@@ -1,0 +1,407 @@
+/*
+ * recompute.c: one batch, one statement (see recompute.h). The statement is
+ * a single INSERT ... ON CONFLICT, so it commits on its own: either all of
+ * the batch's rows are written or none, and the batch stays in flight until
+ * one attempt commits.
+ */
+#include "recompute.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "recompute"
+#include "log.h"
+
+#define RECOMPUTE_COLUMNS                                                      \
+	6 /* challenge_id, user_id, specifier, step,                               \
+	   * is_complete, completed_now */
+
+void
+recompute_init(Recompute *rc, const Config *config, PgconnWaitFn wait,
+               void *wait_arg)
+{
+	*rc = (Recompute){.config = config, .wait = wait, .wait_arg = wait_arg};
+}
+
+void
+recompute_free(Recompute *rc)
+{
+	pgconn_finish(rc->conn);
+	rc->conn = NULL;
+	free(rc->ids);
+	rc->ids = NULL;
+}
+
+bool
+recompute_is_connected(const Recompute *rc)
+{
+	return rc->conn != NULL && !pgconn_is_bad(rc->conn);
+}
+
+static void
+recompute_statement_name(const Processor *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "reckon_%s", p->config->id);
+}
+
+PgconnStatus
+recompute_connect(Recompute *rc, Processor *procs, int nprocs)
+{
+	static const unsigned int types[3] = {PGCONN_TYPE_INT8_ARRAY,
+	                                      PGCONN_TYPE_TEXT, PGCONN_TYPE_INT8};
+	PgconnStatus status;
+
+	pgconn_finish(rc->conn);
+	rc->conn = pgconn_connect(rc->config->dsn, "reckon recompute", false,
+	                          rc->config->statement_timeout_ms, &status);
+	if (rc->conn == NULL)
+	{
+		return status;
+	}
+	for (int i = 0; i < nprocs; i++)
+	{
+		char name[CONFIG_NAME_MAX + 16];
+		char what[512];
+
+		recompute_statement_name(&procs[i], name, sizeof(name));
+		snprintf(what, sizeof(what),
+		         "prepare statement \"%s\" of processor "
+		         "\"%s\"",
+		         procs[i].config->sql_name, procs[i].config->id);
+		status = pgconn_prepare(rc->conn, what, name, procs[i].config->sql_text,
+		                        3, types);
+		if (status != PGCONN_OK)
+		{
+			pgconn_finish(rc->conn);
+			rc->conn = NULL;
+			return status;
+		}
+	}
+	return PGCONN_OK;
+}
+
+/* Parse pg_current_snapshot()'s "xmin:xmax:xip,xip,..." */
+static bool
+recompute_parse_snapshot(const char *text, uint64_t *xmax, uint64_t **xip,
+                         size_t *nxip)
+{
+	const char *p = strchr(text, ':');
+	char *end;
+	size_t cap = 0;
+
+	*xip = NULL;
+	*nxip = 0;
+	if (p == NULL)
+	{
+		return false;
+	}
+	*xmax = strtoull(p + 1, &end, 10);
+	if (*end != ':')
+	{
+		return false;
+	}
+	p = end + 1;
+	while (*p != '\0')
+	{
+		uint64_t x = strtoull(p, &end, 10);
+
+		if (end == p || (*end != ',' && *end != '\0'))
+		{
+			free(*xip);
+			return false;
+		}
+		if (*nxip == cap)
+		{
+			cap = cap ? cap * 2 : 64;
+			uint64_t *grown = realloc(*xip, cap * sizeof(uint64_t));
+			if (grown == NULL)
+			{
+				common_out_of_memory("snapshot");
+			}
+			*xip = grown;
+		}
+		(*xip)[(*nxip)++] = x;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return true;
+}
+
+/*
+ * Whether every one of the n pending xids (32-bit, as wal2json sends them)
+ * is visible in the snapshot. They are all committed, so visible means below
+ * xmax and not in progress (in xip). The epoch comes from xmax: a pending
+ * xid is recent, so it lies within 2^32 below xmax.
+ */
+static bool
+recompute_all_visible(const Apply *apply, size_t n, uint64_t xmax,
+                      const uint64_t *xip, size_t nxip, uint32_t *invisible)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		uint32_t xid = apply->pending_xids[i];
+		uint64_t full = (xmax & ~UINT64_C(0xffffffff)) | xid;
+
+		if (full >= xmax)
+		{
+			full -= UINT64_C(1) << 32;
+		}
+		for (size_t j = 0; j < nxip; j++)
+		{
+			if (xip[j] == full)
+			{
+				*invisible = xid;
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static PgconnStatus
+recompute_wait_visible(Recompute *rc, Apply *apply)
+{
+	size_t n = apply->npending;
+	int64_t start_us = common_monotonic_us();
+
+	while (n > 0)
+	{
+		PgconnResult *res = NULL;
+		uint64_t xmax;
+		uint64_t *xip;
+		size_t nxip;
+		uint32_t invisible = 0;
+		PgconnStatus status;
+		bool visible;
+
+		status = pgconn_exec(rc->conn, "snapshot",
+		                     "SELECT pg_catalog.pg_current_snapshot()::text", 0,
+		                     NULL, &res, rc->wait, rc->wait_arg, 60 * 1000);
+		if (status != PGCONN_OK)
+		{
+			return status;
+		}
+		if (!pgconn_check_shape(res, "snapshot", 1, 1) ||
+		    !recompute_parse_snapshot(pgconn_result_value(res, 0, 0), &xmax,
+		                              &xip, &nxip))
+		{
+			pgconn_result_free(res);
+			return PGCONN_FAIL;
+		}
+		pgconn_result_free(res);
+		visible = recompute_all_visible(apply, n, xmax, xip, nxip, &invisible);
+		free(xip);
+		if (visible)
+		{
+			apply_pending_consume(apply, n);
+			return PGCONN_OK;
+		}
+		if (common_monotonic_us() - start_us >
+		    rc->config->visibility_timeout_ms * 1000)
+		{
+			log_error("transaction %u was streamed as committed but is still "
+			          "not visible after %lld ms",
+			          invisible, (long long)rc->config->visibility_timeout_ms);
+			return PGCONN_RETRY;
+		}
+		log_trace("transaction %u committed but not yet visible, waiting",
+		          invisible);
+		rc->wait(rc->wait_arg, -1, 1);
+	}
+	return PGCONN_OK;
+}
+
+static void
+recompute_format_ids(Recompute *rc, const Batch *batch)
+{
+	size_t need = 3 + (size_t)batch->nkeys * 21;
+	size_t used = 0;
+
+	if (rc->ids_capacity < need)
+	{
+		char *grown = realloc(rc->ids, need);
+
+		if (grown == NULL)
+		{
+			common_out_of_memory("batch parameter");
+		}
+		rc->ids = grown;
+		rc->ids_capacity = need;
+	}
+	rc->ids[used++] = '{';
+	for (int i = 0; i < batch->nkeys; i++)
+	{
+		used += (size_t)snprintf(rc->ids + used, need - used, "%s%" PRId64,
+		                         i > 0 ? "," : "", batch->keys[i]);
+	}
+	rc->ids[used++] = '}';
+	rc->ids[used] = '\0';
+}
+
+static int64_t
+recompute_commit_us(const Batch *batch, const char *user_id)
+{
+	int64_t key = strtoll(user_id, NULL, 10);
+
+	for (int i = 0; i < batch->nkeys; i++)
+	{
+		if (batch->keys[i] == key)
+		{
+			return batch->commit_us[i];
+		}
+	}
+	return 0;
+}
+
+/* Log each completion with its commit-to-completion latency; count rows. */
+static int
+recompute_report(const Processor *p, const Batch *batch,
+                 const PgconnResult *res, int64_t done_us)
+{
+	int completions = 0;
+
+	for (int r = 0; r < pgconn_result_rows(res); r++)
+	{
+		const char *completed_now = pgconn_result_value(res, r, 5);
+		const char *user_id = pgconn_result_value(res, r, 1);
+		int64_t commit_us;
+
+		if (completed_now == NULL || strcmp(completed_now, "t") != 0 ||
+		    user_id == NULL)
+		{
+			continue;
+		}
+		completions++;
+		commit_us = recompute_commit_us(batch, user_id);
+		log_info("completed challenge \"%s\" specifier \"%s\" user %s, "
+		         "%.1f ms after its commit",
+		         p->config->challenge_id, pgconn_result_value(res, r, 2),
+		         user_id,
+		         commit_us > 0 ? (double)(done_us - commit_us) / 1000.0 : 0.0);
+	}
+	return completions;
+}
+
+PgconnStatus
+recompute_run(Recompute *rc, Processor *p, Batch *batch, Apply *apply)
+{
+	char name[CONFIG_NAME_MAX + 16];
+	char what[CONFIG_NAME_MAX + 64];
+	char create_min[32];
+	const char *values[3] = {NULL, p->config->challenge_id, create_min};
+	PgconnResult *res = NULL;
+	PgconnStatus status;
+	int64_t start_us = common_monotonic_us();
+	int64_t elapsed_us;
+	int rows;
+	int completions;
+
+	ASSERT(batch->nkeys > 0);
+	if (!recompute_is_connected(rc))
+	{
+		return PGCONN_RETRY;
+	}
+	status = recompute_wait_visible(rc, apply);
+	if (status != PGCONN_OK)
+	{
+		return status;
+	}
+	recompute_format_ids(rc, batch);
+	values[0] = rc->ids;
+	snprintf(create_min, sizeof(create_min), "%" PRId64, p->config->create_min);
+	recompute_statement_name(p, name, sizeof(name));
+	snprintf(what, sizeof(what), "recompute of processor \"%s\"",
+	         p->config->id);
+	log_trace("%s: keys %s", what, rc->ids);
+	status = pgconn_exec_prepared(rc->conn, what, name, 3, values, &res,
+	                              rc->wait, rc->wait_arg,
+	                              rc->config->statement_timeout_ms + 30 * 1000);
+	if (status != PGCONN_OK)
+	{
+		return status;
+	}
+	if (!pgconn_check_shape(res, what, -1, RECOMPUTE_COLUMNS))
+	{
+		pgconn_result_free(res);
+		return PGCONN_FAIL;
+	}
+	elapsed_us = common_monotonic_us() - start_us;
+	rows = pgconn_result_rows(res);
+	completions = recompute_report(p, batch, res, common_now_us());
+	pgconn_result_free(res);
+
+	log_info("processor \"%s\": %d keys, %d rows written, %d completed in "
+	         "%.1f ms, LSN %X/%X..%X/%X",
+	         p->config->id, batch->nkeys, rows, completions,
+	         (double)elapsed_us / 1000.0, LSN_FORMAT_ARGS(batch->safe_lsn),
+	         LSN_FORMAT_ARGS(batch->upto_lsn));
+	if (elapsed_us >= rc->config->slow_ms * 1000)
+	{
+		log_warn("slow run of processor \"%s\" (challenge \"%s\"): %.0f ms "
+		         "for %d keys",
+		         p->config->id, p->config->challenge_id,
+		         (double)elapsed_us / 1000.0, batch->nkeys);
+	}
+	p->runs++;
+	p->keys_done += batch->nkeys;
+	p->rows_written += rows;
+	p->completions += completions;
+	if (elapsed_us > p->slowest_us)
+	{
+		p->slowest_us = elapsed_us;
+	}
+	return PGCONN_OK;
+}
+
+PgconnStatus
+recompute_load_lookups(Recompute *rc, Apply *apply)
+{
+	const Config *config = rc->config;
+
+	for (int i = 0; i < config->nlookups; i++)
+	{
+		const ConfigLookup *l = &config->lookups[i];
+		char sql[512];
+		char what[CONFIG_NAME_MAX + 32];
+		PgconnResult *res = NULL;
+		PgconnStatus status;
+		int rows;
+
+		/*
+		 * Identifiers cannot be parameters; config.c admits only plain
+		 * identifiers ([A-Za-z_][A-Za-z0-9_$]*), which quoting keeps inert.
+		 */
+		snprintf(sql, sizeof(sql),
+		         "SELECT \"%s\"::bigint, \"%s\"::bigint FROM \"%s\".\"%s\"",
+		         l->key_column, l->value_column, l->schema, l->table);
+		snprintf(what, sizeof(what), "load lookup \"%s\"", l->name);
+		status = pgconn_exec(rc->conn, what, sql, 0, NULL, &res, NULL, NULL,
+		                     config->statement_timeout_ms + 30 * 1000);
+		if (status != PGCONN_OK)
+		{
+			return status;
+		}
+		if (!pgconn_check_shape(res, what, -1, 2))
+		{
+			pgconn_result_free(res);
+			return PGCONN_FAIL;
+		}
+		rows = pgconn_result_rows(res);
+		for (int r = 0; r < rows; r++)
+		{
+			const char *key = pgconn_result_value(res, r, 0);
+			const char *value = pgconn_result_value(res, r, 1);
+
+			if (key != NULL && value != NULL)
+			{
+				apply_lookup_set(apply, i, strtoll(key, NULL, 10),
+				                 strtoll(value, NULL, 10));
+			}
+		}
+		pgconn_result_free(res);
+		log_info("lookup \"%s\" loaded: %d entries from %s.%s", l->name, rows,
+		         l->schema, l->table);
+	}
+	return PGCONN_OK;
+}

@@ -1,0 +1,201 @@
+/*
+ * sched.c: processor state and batch selection (see sched.h). The only
+ * place batches are formed and retried, so "users stay dirty until their
+ * batch commits" is enforced here and nowhere else.
+ */
+#include "sched.h"
+
+#include <stdlib.h>
+
+void
+sched_processor_init(Processor *p, const ConfigProcessor *config)
+{
+	*p = (Processor){.config = config};
+	dirty_set_init(&p->dirty);
+}
+
+void
+sched_processor_free(Processor *p)
+{
+	dirty_set_clear(&p->dirty);
+	batch_free(&p->inflight);
+}
+
+bool
+sched_hold(const Processor *procs, int n, Lsn *hold)
+{
+	bool found = false;
+
+	for (int i = 0; i < n; i++)
+	{
+		Lsn lsn;
+		int64_t dirty_us;
+
+		if (procs[i].has_inflight &&
+		    (!found || procs[i].inflight.safe_lsn < *hold))
+		{
+			*hold = procs[i].inflight.safe_lsn;
+			found = true;
+		}
+		if (dirty_set_head(&procs[i].dirty, &lsn, &dirty_us) &&
+		    (!found || lsn < *hold))
+		{
+			*hold = lsn;
+			found = true;
+		}
+	}
+	return found;
+}
+
+size_t
+sched_dirty_total(const Processor *procs, int n)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		total += procs[i].dirty.count;
+	}
+	return total;
+}
+
+bool
+sched_is_full(const Processor *procs, int n, int64_t dirty_keys_max)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if ((int64_t)procs[i].dirty.count >= dirty_keys_max)
+		{
+			return true;
+		}
+	}
+	return false;
+}
+
+/* When processor p can run next, and how old its work is; false if idle. */
+static bool
+sched_ready_at(const Processor *p, int64_t *ready_us, int64_t *since_us)
+{
+	Lsn lsn;
+	int64_t dirty_us;
+
+	if (p->has_inflight)
+	{
+		*ready_us = p->retry_at_us;
+		*since_us = p->inflight.first_dirty_us;
+		return true;
+	}
+	if (!dirty_set_head(&p->dirty, &lsn, &dirty_us))
+	{
+		return false;
+	}
+	*ready_us = dirty_us + p->config->window_ms * 1000;
+	*since_us = dirty_us;
+	return true;
+}
+
+int
+sched_next(const Processor *procs, int n, int64_t now_us, int64_t *wait_us)
+{
+	int best = -1;
+	int64_t best_since = 0;
+	int64_t soonest = INT64_MAX;
+
+	for (int i = 0; i < n; i++)
+	{
+		int64_t ready_us;
+		int64_t since_us;
+
+		if (!sched_ready_at(&procs[i], &ready_us, &since_us))
+		{
+			continue;
+		}
+		if (ready_us <= now_us)
+		{
+			if (best < 0 || since_us < best_since)
+			{
+				best = i;
+				best_since = since_us;
+			}
+		}
+		else if (ready_us - now_us < soonest)
+		{
+			soonest = ready_us - now_us;
+		}
+	}
+	if (best < 0 && soonest != INT64_MAX)
+	{
+		*wait_us = soonest;
+	}
+	return best;
+}
+
+Batch *
+sched_take(Processor *p, Lsn received)
+{
+	if (!p->has_inflight)
+	{
+		int taken =
+		    dirty_set_take(&p->dirty, &p->inflight, p->config->batch_size);
+
+		ASSERT(taken > 0);
+		p->inflight.upto_lsn = received;
+		p->has_inflight = true;
+		p->failures = 0;
+	}
+	return &p->inflight;
+}
+
+void
+sched_done(Processor *p)
+{
+	ASSERT(p->has_inflight);
+	p->has_inflight = false;
+	p->failures = 0;
+	p->inflight.nkeys = 0;
+}
+
+/* xorshift64: jitter needs spread, not quality; seeded from the clock */
+static uint64_t
+sched_random(void)
+{
+	static uint64_t state = 0;
+
+	if (state == 0)
+	{
+		state = (uint64_t)common_monotonic_us() | 1;
+	}
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state;
+}
+
+int64_t
+sched_backoff_ms(int attempt, int64_t min_ms, int64_t max_ms)
+{
+	int64_t delay = min_ms;
+
+	for (int i = 1; i < attempt && delay < max_ms; i++)
+	{
+		delay *= 2;
+	}
+	if (delay > max_ms)
+	{
+		delay = max_ms;
+	}
+	/* full jitter over the upper half, so retries of many do not align */
+	return delay / 2 + (int64_t)(sched_random() % (uint64_t)(delay / 2 + 1));
+}
+
+int64_t
+sched_failed(Processor *p, int64_t now_us, int64_t min_ms, int64_t max_ms)
+{
+	int64_t delay_ms;
+
+	ASSERT(p->has_inflight);
+	p->failures++;
+	delay_ms = sched_backoff_ms(p->failures, min_ms, max_ms);
+	p->retry_at_us = now_us + delay_ms * 1000;
+	return delay_ms;
+}

@@ -1,0 +1,489 @@
+/*
+ * stream.c: the replication protocol (see stream.h). The only file that
+ * speaks it. Messages inside the CopyBoth stream, all integers big-endian:
+ *
+ *   'w' XLogData         from server: Int64 dataStart, Int64 walEnd,
+ *                        Int64 sendTime, then one wal2json message
+ *   'k' keepalive        from server: Int64 walEnd, Int64 sendTime,
+ *                        Byte1 replyRequested
+ *   'r' status update    from us: Int64 write, Int64 flush, Int64 apply,
+ *                        Int64 sendTime, Byte1 replyRequested
+ *
+ * Times are microseconds since 2000-01-01. We report write = what we have
+ * received, flush = apply = what ack.c says is recomputed and committed:
+ * the server keeps WAL for everything after flush, so a crash loses nothing.
+ */
+#include "stream.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#define LOG_MODULE "stream"
+#include "log.h"
+#include "lsn.h"
+
+/* 2000-01-01 minus 1970-01-01, in microseconds */
+#define STREAM_EPOCH_OFFSET_US INT64_C(946684800000000)
+
+struct Stream
+{
+	const Config *config; /* borrowed */
+	StreamCallbacks cb;
+	void *arg;      /* borrowed */
+	Pgconn *conn;   /* owned; NULL when disconnected */
+	Lsn received;   /* end of the last XLogData received */
+	Lsn server_end; /* walEnd of the server's last message */
+	Lsn sent_flush; /* flush position of the last status update */
+	int64_t last_status_us;
+	bool status_requested;
+};
+
+Stream *
+stream_create(const Config *config, StreamCallbacks callbacks, void *arg)
+{
+	Stream *stream = calloc(1, sizeof(*stream));
+
+	if (stream == NULL)
+	{
+		common_out_of_memory("stream");
+	}
+	stream->config = config;
+	stream->cb = callbacks;
+	stream->arg = arg;
+	return stream;
+}
+
+static void
+stream_close(Stream *stream)
+{
+	pgconn_finish(stream->conn);
+	stream->conn = NULL;
+}
+
+void
+stream_destroy(Stream *stream)
+{
+	if (stream == NULL)
+	{
+		return;
+	}
+	stream_close(stream);
+	free(stream);
+}
+
+bool
+stream_is_connected(const Stream *stream)
+{
+	return stream->conn != NULL;
+}
+
+Lsn
+stream_received_lsn(const Stream *stream)
+{
+	return stream->received;
+}
+
+Lsn
+stream_server_lsn(const Stream *stream)
+{
+	return stream->server_end;
+}
+
+Lsn
+stream_sent_flush_lsn(const Stream *stream)
+{
+	return stream->sent_flush;
+}
+
+static void
+stream_put64(char *buf, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--)
+	{
+		buf[i] = (char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static uint64_t
+stream_get64(const char *buf)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+	{
+		v = (v << 8) | (unsigned char)buf[i];
+	}
+	return v;
+}
+
+/*
+ * The command is formatted, as walsender commands take no parameters, but
+ * only from a slot name validated by config.c ([a-z0-9_]) and table names
+ * that are validated unquoted identifiers, so nothing can break out of it.
+ */
+static void
+stream_format_start(const Stream *stream, char *buf, size_t size)
+{
+	const Config *config = stream->config;
+	char tables[CONFIG_TABLES_MAX * (2 * CONFIG_NAME_MAX + 2)];
+	size_t used = 0;
+
+	tables[0] = '\0';
+	for (int i = 0; i < config->ntables; i++)
+	{
+		used += (size_t)snprintf(tables + used, sizeof(tables) - used, "%s%s",
+		                         i > 0 ? "," : "", config->tables[i]);
+	}
+	snprintf(buf, size,
+	         "START_REPLICATION SLOT %s LOGICAL 0/0 "
+	         "(\"format-version\" '2', \"include-xids\" '1', "
+	         "\"include-timestamp\" '1', \"include-types\" '0', "
+	         "\"add-tables\" '%s')",
+	         config->slot, tables);
+}
+
+static PgconnStatus
+stream_identify(Stream *stream)
+{
+	PgconnResult *res = NULL;
+	PgconnStatus status;
+
+	status = pgconn_exec(stream->conn, "IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM", 0,
+	                     NULL, &res, NULL, NULL, 60 * 1000);
+	if (status != PGCONN_OK)
+	{
+		return status;
+	}
+	if (!pgconn_check_shape(res, "IDENTIFY_SYSTEM", 1, 4))
+	{
+		pgconn_result_free(res);
+		return PGCONN_FAIL;
+	}
+	if (pgconn_result_value(res, 0, 3) == NULL)
+	{
+		log_error("IDENTIFY_SYSTEM on %s: the connection is not to a database "
+		          "(a logical slot needs replication=database)",
+		          pgconn_describe(stream->conn));
+		pgconn_result_free(res);
+		return PGCONN_FAIL;
+	}
+	log_info("connected to system %s, timeline %s, WAL at %s, database \"%s\"",
+	         pgconn_result_value(res, 0, 0), pgconn_result_value(res, 0, 1),
+	         pgconn_result_value(res, 0, 2), pgconn_result_value(res, 0, 3));
+	pgconn_result_free(res);
+	return PGCONN_OK;
+}
+
+PgconnStatus
+stream_start(Stream *stream, bool *slot_busy)
+{
+	PGconn *pq;
+	PGresult *res;
+	char command[8192];
+	PgconnStatus status;
+
+	*slot_busy = false;
+	stream_close(stream);
+	stream->conn =
+	    pgconn_connect(stream->config->dsn, "reckon", true, 0, &status);
+	if (stream->conn == NULL)
+	{
+		return status;
+	}
+	status = stream_identify(stream);
+	if (status != PGCONN_OK)
+	{
+		stream_close(stream);
+		return status;
+	}
+	stream_format_start(stream, command, sizeof(command));
+	pq = pgconn_libpq(stream->conn);
+	res = PQexec(pq, command);
+	if (PQresultStatus(res) != PGRES_COPY_BOTH)
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		*slot_busy = state != NULL && strcmp(state, "55006") == 0;
+		log_error("START_REPLICATION on slot \"%s\" failed on %s: %s%s",
+		          stream->config->slot, pgconn_describe(stream->conn),
+		          state ? state : "", PQerrorMessage(pq));
+		status = (*slot_busy || state == NULL || strncmp(state, "08", 2) == 0 ||
+		          strncmp(state, "57P0", 4) == 0)
+		             ? PGCONN_RETRY
+		             : PGCONN_FAIL;
+		PQclear(res);
+		stream_close(stream);
+		return status;
+	}
+	PQclear(res);
+	stream->last_status_us = common_monotonic_us();
+	stream->status_requested = false;
+	log_info("streaming from slot \"%s\" (tables %d, %s)", stream->config->slot,
+	         stream->config->ntables, pgconn_describe(stream->conn));
+	return PGCONN_OK;
+}
+
+bool
+stream_send_status(Stream *stream, bool reply_requested)
+{
+	char msg[1 + 8 * 4 + 1];
+	PGconn *pq;
+	Lsn flush;
+	int64_t now_us = common_now_us() - STREAM_EPOCH_OFFSET_US;
+
+	if (stream->conn == NULL)
+	{
+		return false;
+	}
+	flush = stream->cb.flush_lsn(stream->arg);
+	/* paired with ack.c's own check: the confirmed LSN never goes back */
+	ASSERT(flush >= stream->sent_flush);
+	msg[0] = 'r';
+	stream_put64(msg + 1, stream->received > flush ? stream->received : flush);
+	stream_put64(msg + 9, flush);
+	stream_put64(msg + 17, flush);
+	stream_put64(msg + 25, (uint64_t)now_us);
+	msg[33] = reply_requested ? 1 : 0;
+	pq = pgconn_libpq(stream->conn);
+	if (PQputCopyData(pq, msg, sizeof(msg)) <= 0 || PQflush(pq) != 0)
+	{
+		log_error("could not send status update on %s: %s",
+		          pgconn_describe(stream->conn), PQerrorMessage(pq));
+		return false;
+	}
+	if (flush != stream->sent_flush)
+	{
+		log_debug("status update: write %X/%X flush %X/%X",
+		          LSN_FORMAT_ARGS(stream->received), LSN_FORMAT_ARGS(flush));
+	}
+	stream->sent_flush = flush;
+	stream->last_status_us = common_monotonic_us();
+	stream->status_requested = false;
+	return true;
+}
+
+static StreamState
+stream_handle(Stream *stream, const char *buf, int len)
+{
+	if (len >= 25 && buf[0] == 'w')
+	{
+		Lsn start = stream_get64(buf + 1);
+		Lsn wal_end = stream_get64(buf + 9);
+		size_t data_len = (size_t)len - 25;
+
+		if ((int64_t)data_len > stream->config->message_max_bytes)
+		{
+			log_error("message at %X/%X is %zu bytes, over message_max_bytes "
+			          "(%lld): raise the limit to process it",
+			          LSN_FORMAT_ARGS(start), data_len,
+			          (long long)stream->config->message_max_bytes);
+			return STREAM_FATAL;
+		}
+		if (wal_end > stream->server_end)
+		{
+			stream->server_end = wal_end;
+		}
+		if (start > stream->received)
+		{
+			stream->received = start;
+		}
+		if (!stream->cb.on_data(stream->arg, start, buf + 25, data_len))
+		{
+			/* error already logged */
+			return STREAM_FATAL;
+		}
+		return STREAM_OK;
+	}
+	if (len >= 18 && buf[0] == 'k')
+	{
+		Lsn wal_end = stream_get64(buf + 1);
+
+		if (wal_end > stream->server_end)
+		{
+			stream->server_end = wal_end;
+		}
+		stream->cb.on_keepalive(stream->arg, wal_end);
+		if (buf[17])
+		{
+			stream->status_requested = true;
+		}
+		return STREAM_OK;
+	}
+	log_error("unexpected replication message of %d bytes, type 0x%02x, on %s",
+	          len, len > 0 ? (unsigned char)buf[0] : 0,
+	          pgconn_describe(stream->conn));
+	return STREAM_LOST;
+}
+
+static StreamState
+stream_lost(Stream *stream, const char *what)
+{
+	PGconn *pq = pgconn_libpq(stream->conn);
+
+	log_error("replication connection %s lost (%s): %s",
+	          pgconn_describe(stream->conn), what, PQerrorMessage(pq));
+	stream_close(stream);
+	return STREAM_LOST;
+}
+
+/* Read what libpq already holds; bounded so recomputes get their turn. */
+static StreamState
+stream_read_available(Stream *stream)
+{
+	PGconn *pq = pgconn_libpq(stream->conn);
+
+	if (!PQconsumeInput(pq))
+	{
+		return stream_lost(stream, "receive");
+	}
+	for (int n = 0; n < 10000 && stream->cb.can_read(stream->arg); n++)
+	{
+		char *buf = NULL;
+		int len = PQgetCopyData(pq, &buf, 1);
+		StreamState state;
+
+		if (len == 0)
+		{
+			break;
+		}
+		if (len == -1)
+		{
+			PGresult *res = PQgetResult(pq);
+
+			log_error("the server ended the replication stream on %s: %s",
+			          pgconn_describe(stream->conn), PQresultErrorMessage(res));
+			PQclear(res);
+			stream_close(stream);
+			return STREAM_LOST;
+		}
+		if (len < 0)
+		{
+			return stream_lost(stream, "copy data");
+		}
+		state = stream_handle(stream, buf, len);
+		PQfreemem(buf);
+		if (state == STREAM_LOST)
+		{
+			stream_close(stream);
+		}
+		if (state != STREAM_OK)
+		{
+			return state;
+		}
+	}
+	return STREAM_OK;
+}
+
+StreamState
+stream_service(Stream *stream, int other_fd, int64_t timeout_ms)
+{
+	struct pollfd pfd[2];
+	int nfds = 0;
+	int64_t interval_us = stream->config->status_interval_ms * 1000;
+	int64_t due_us;
+	bool reading;
+
+	if (stream->conn == NULL)
+	{
+		return STREAM_LOST;
+	}
+	reading = stream->cb.can_read(stream->arg);
+	due_us = stream->last_status_us + interval_us - common_monotonic_us();
+	if (stream->status_requested)
+	{
+		due_us = 0;
+	}
+	if (due_us < timeout_ms * 1000)
+	{
+		timeout_ms = due_us > 0 ? (due_us + 999) / 1000 : 0;
+	}
+	if (reading)
+	{
+		pfd[nfds++] = (struct pollfd){.fd = pgconn_socket(stream->conn),
+		                              .events = POLLIN};
+	}
+	if (other_fd >= 0)
+	{
+		pfd[nfds++] = (struct pollfd){.fd = other_fd, .events = POLLIN};
+	}
+	(void)poll(pfd, (nfds_t)nfds, timeout_ms > 60000 ? 60000 : (int)timeout_ms);
+	if (reading)
+	{
+		StreamState state = stream_read_available(stream);
+
+		if (state != STREAM_OK)
+		{
+			return state;
+		}
+	}
+	if (stream->status_requested ||
+	    common_monotonic_us() - stream->last_status_us >= interval_us)
+	{
+		if (!stream_send_status(stream, false))
+		{
+			return stream_lost(stream, "status update");
+		}
+	}
+	return STREAM_OK;
+}
+
+void
+stream_finish(Stream *stream)
+{
+	PGconn *pq;
+	int64_t deadline = common_monotonic_us() + 10 * 1000 * 1000;
+
+	if (stream->conn == NULL)
+	{
+		return;
+	}
+	if (!stream_send_status(stream, false))
+	{
+		stream_close(stream);
+		return;
+	}
+	pq = pgconn_libpq(stream->conn);
+	/*
+	 * Ending the copy and waiting for the server's CopyDone means the
+	 * walsender has read our last status update before we go.
+	 */
+	if (PQputCopyEnd(pq, NULL) <= 0 || PQflush(pq) != 0)
+	{
+		stream_close(stream);
+		return;
+	}
+	while (common_monotonic_us() < deadline)
+	{
+		char *buf = NULL;
+		int len = PQgetCopyData(pq, &buf, 1);
+
+		if (buf != NULL)
+		{
+			PQfreemem(buf);
+		}
+		if (len == 0)
+		{
+			struct pollfd pfd = {.fd = PQsocket(pq), .events = POLLIN};
+
+			(void)poll(&pfd, 1, 100);
+			if (!PQconsumeInput(pq))
+			{
+				break;
+			}
+			continue;
+		}
+		if (len < 0)
+		{
+			break;
+		}
+	}
+	PQclear(PQgetResult(pq));
+	log_info("replication stream closed, flush %X/%X reported",
+	         LSN_FORMAT_ARGS(stream->sent_flush));
+	stream_close(stream);
+}
