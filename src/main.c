@@ -134,7 +134,9 @@ main_parse(int argc, char **argv, MainOptions *opts)
 				printf("reckon %s\n", RECKON_VERSION);
 				exit(EXIT_CODE_OK);
 			case '?':
-				if (optopt == 0 || optopt == '?')
+				/* getopt_long reports unknown options as '?' too */
+				if (strcmp(argv[optind - 1], "--help") == 0 ||
+					strcmp(argv[optind - 1], "-?") == 0)
 				{
 					main_usage(stdout);
 					exit(EXIT_CODE_OK);

@@ -1,0 +1,98 @@
+# lib.sh: helpers shared by the integration tests. Source it from a test;
+# it sources cluster.sh. Each check prints "ok - ..." or "not ok - ..." and
+# the test ends with test_done, which fails the script if any check failed.
+
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/tests/integration/cluster.sh"
+RECKON="$ROOT/bin/reckon"
+TEST_FAILURES=0
+TEST_CHECKS=0
+
+ok()
+{
+	TEST_CHECKS=$((TEST_CHECKS + 1))
+	echo "ok - $*"
+}
+
+not_ok()
+{
+	TEST_CHECKS=$((TEST_CHECKS + 1))
+	TEST_FAILURES=$((TEST_FAILURES + 1))
+	echo "not ok - $*"
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq()
+{
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1: expected [$2], got [$3]"
+	fi
+}
+
+test_done()
+{
+	echo "$TEST_CHECKS checks, $TEST_FAILURES failed"
+	[ "$TEST_CHECKS" -gt 0 ] && [ "$TEST_FAILURES" -eq 0 ]
+}
+
+q()
+{
+	psql -X -At -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# setup_db: start a cluster and load the schema.
+setup_db()
+{
+	cluster_start "$@" || exit 1
+	psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/schema.sql" >/dev/null || exit 1
+}
+
+lsn_now()
+{
+	q "select pg_current_wal_lsn()"
+}
+
+# reckon_catch_up [ARGS...]: run reckon until everything written so far is
+# recomputed and acknowledged; fails the check if it does not exit 0.
+reckon_catch_up()
+{
+	local end log rc
+	end=$(lsn_now)
+	log=$(mktemp)
+	timeout 300 "$RECKON" --endpos "$end" "$@" >"$log" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		not_ok "reckon --endpos $end exited $rc"
+		tail -n 40 "$log"
+	fi
+	cat "$log" >>"${RECKON_LOG:-/dev/null}"
+	rm -f "$log"
+	return $rc
+}
+
+# check_oracle: user_challenges equals the rules applied to the final data.
+check_oracle()
+{
+	local out
+	out=$(psql -X -At -v ON_ERROR_STOP=1 -f "$ROOT/tests/integration/oracle.sql" 2>&1)
+	if [ $? -eq 0 ] && [ -z "$out" ]; then
+		ok "oracle: user_challenges matches the rules on the final data ($1)"
+	else
+		not_ok "oracle ($1):"
+		echo "$out" | head -n 30
+	fi
+}
+
+slot_confirmed()
+{
+	q "select confirmed_flush_lsn from pg_replication_slots where slot_name = '${1:-reckon}'"
+}
+
+# lsn_ge A B: whether LSN A >= LSN B
+lsn_ge()
+{
+	[ "$(q "select '$1'::pg_lsn >= '$2'::pg_lsn")" = "t" ]
+}
