@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define LOG_MODULE "daemon"
 #include "apply.h"
@@ -220,6 +221,7 @@ daemon_run_batch(Daemon *d, Processor *p)
 static void
 daemon_stats(Daemon *d)
 {
+	struct rusage usage;
 	char per[1024];
 	size_t used = 0;
 	const Processor *slowest = NULL;
@@ -240,15 +242,16 @@ daemon_stats(Daemon *d)
 			slowest = p;
 		}
 	}
-	log_info("stats: received %X/%X flushed %X/%X server %X/%X messages %lld "
-	         "dirty %zu (%s) slowest %s %.1f ms",
-	         LSN_FORMAT_ARGS(d->apply.ack.received),
-	         LSN_FORMAT_ARGS(d->apply.ack.flushed),
-	         LSN_FORMAT_ARGS(stream_server_lsn(d->stream)),
-	         (long long)d->apply.messages,
-	         sched_dirty_total(d->procs, d->nprocs), per,
-	         slowest ? slowest->config->id : "-",
-	         slowest ? (double)slowest->slowest_us / 1000.0 : 0.0);
+	getrusage(RUSAGE_SELF, &usage);
+	log_info(
+	    "stats: received %X/%X flushed %X/%X server %X/%X messages %lld "
+	    "dirty %zu (%s) slowest %s %.1f ms, peak RSS %ld kB",
+	    LSN_FORMAT_ARGS(d->apply.ack.received),
+	    LSN_FORMAT_ARGS(d->apply.ack.flushed),
+	    LSN_FORMAT_ARGS(stream_server_lsn(d->stream)),
+	    (long long)d->apply.messages, sched_dirty_total(d->procs, d->nprocs),
+	    per, slowest ? slowest->config->id : "-",
+	    slowest ? (double)slowest->slowest_us / 1000.0 : 0.0, usage.ru_maxrss);
 	for (int i = 0; i < d->nprocs; i++)
 	{
 		d->procs[i].slowest_us = 0;

@@ -130,9 +130,10 @@ recompute_parse_snapshot(const char *text, uint64_t *xmax, uint64_t **xip,
 
 /*
  * Whether every one of the n pending xids (32-bit, as wal2json sends them)
- * is visible in the snapshot. They are all committed, so visible means below
- * xmax and not in progress (in xip). The epoch comes from xmax: a pending
- * xid is recent, so it lies within 2^32 below xmax.
+ * is visible in the snapshot. They are all committed, so visible means
+ * below xmax (at or past it, the snapshot predates the commit's completion)
+ * and not in progress (in xip). A pending xid is recent, within 2^31 of
+ * xmax, so the signed 32-bit distance places it in the right epoch.
  */
 static bool
 recompute_all_visible(const Apply *apply, size_t n, uint64_t xmax,
@@ -141,17 +142,18 @@ recompute_all_visible(const Apply *apply, size_t n, uint64_t xmax,
 	for (size_t i = 0; i < n; i++)
 	{
 		uint32_t xid = apply->pending_xids[i];
-		uint64_t full = (xmax & ~UINT64_C(0xffffffff)) | xid;
+		int32_t distance = (int32_t)(xid - (uint32_t)xmax);
+		uint64_t full = xmax - (uint64_t)(-(int64_t)distance);
 
-		if (full >= xmax)
+		*invisible = xid;
+		if (distance >= 0)
 		{
-			full -= UINT64_C(1) << 32;
+			return false;
 		}
 		for (size_t j = 0; j < nxip; j++)
 		{
 			if (xip[j] == full)
 			{
-				*invisible = xid;
 				return false;
 			}
 		}
@@ -205,7 +207,8 @@ recompute_wait_visible(Recompute *rc, Apply *apply)
 			          invisible, (long long)rc->config->visibility_timeout_ms);
 			return PGCONN_RETRY;
 		}
-		log_trace("transaction %u committed but not yet visible, waiting",
+		log_debug("transaction %u streamed as committed but not yet visible "
+		          "to a new snapshot, waiting",
 		          invisible);
 		rc->wait(rc->wait_arg, -1, 1);
 	}

@@ -67,6 +67,9 @@ reckon_catch_up()
 	if [ $rc -ne 0 ]; then
 		not_ok "reckon --endpos $end exited $rc"
 		tail -n 40 "$log"
+	elif ! lsn_ge "$(slot_confirmed)" "$end"; then
+		not_ok "after --endpos $end the slot is confirmed only at $(slot_confirmed)"
+		rc=1
 	fi
 	cat "$log" >>"${RECKON_LOG:-/dev/null}"
 	rm -f "$log"
