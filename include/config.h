@@ -27,6 +27,7 @@
 #define CONFIG_LOOKUPS_MAX 16
 #define CONFIG_RULES_MAX 16
 #define CONFIG_TABLES_MAX 64
+#define CONFIG_ORIGIN_MAX 512 /* "FILE:LINE" */
 
 typedef struct ConfigRule
 {
@@ -38,6 +39,8 @@ typedef struct ConfigRule
 
 typedef struct ConfigLookup
 {
+	char origin[CONFIG_ORIGIN_MAX]; /* "FILE:LINE" of the section, for messages
+	                                 */
 	char name[CONFIG_NAME_MAX];
 	char schema[CONFIG_NAME_MAX];
 	char table[CONFIG_NAME_MAX];
@@ -47,6 +50,8 @@ typedef struct ConfigLookup
 
 typedef struct ConfigProcessor
 {
+	char origin[CONFIG_ORIGIN_MAX]; /* "FILE:LINE" of the section, for messages
+	                                 */
 	char id[CONFIG_NAME_MAX];
 	char challenge_id[CONFIG_NAME_MAX];
 	char sql_name[256];

@@ -103,15 +103,24 @@ config_identifier_is_valid(const char *name)
 /* Parse a decimal number with an optional fraction; returns the suffix. */
 static bool
 config_parse_scaled(const char *text, const char *const *units,
-                    const double *factors, int nunits, double *out)
+                    const double *factors, int nunits, double max, double *out)
 {
+	const char *p = text;
 	char *end;
 	double value;
 
+	/* plain decimal only: strtod alone would take "0x10" and "1e3" */
+	while (isdigit((unsigned char)*p) || *p == '.')
+	{
+		p++;
+	}
+	if (p == text || !isdigit((unsigned char)*text))
+	{
+		return false;
+	}
 	errno = 0;
 	value = strtod(text, &end);
-	if (errno != 0 || end == text || value < 0 ||
-	    !isdigit((unsigned char)*text))
+	if (errno != 0 || end != p)
 	{
 		return false;
 	}
@@ -124,7 +133,7 @@ config_parse_scaled(const char *text, const char *const *units,
 		if (strcmp(end, units[i]) == 0)
 		{
 			*out = value * factors[i];
-			return *out < 9.0e18;
+			return *out <= max;
 		}
 	}
 	return false;
@@ -137,7 +146,8 @@ config_parse_duration_ms(const char *text, int64_t *ms)
 	static const double factors[] = {1, 1, 1000, 60000, 3600000};
 	double value;
 
-	if (!config_parse_scaled(text, units, factors, 5, &value))
+	/* at most a year: every duration is later scaled to microseconds */
+	if (!config_parse_scaled(text, units, factors, 5, 365.0 * 86400000, &value))
 	{
 		return false;
 	}
@@ -157,7 +167,8 @@ config_parse_size(const char *text, int64_t *bytes)
 	                                 1024.0 * 1024 * 1024 * 1024};
 	double value;
 
-	if (!config_parse_scaled(text, units, factors, 6, &value))
+	if (!config_parse_scaled(text, units, factors, 6,
+	                         1024.0 * 1024 * 1024 * 1024 * 1024, &value))
 	{
 		return false;
 	}
@@ -553,7 +564,7 @@ typedef struct ConfigParser
 	Config *config;
 	SectionKind section;
 	int index;
-	char origin[512];
+	char origin[CONFIG_ORIGIN_MAX];
 } ConfigParser;
 
 static bool
@@ -592,6 +603,8 @@ config_begin_section(ConfigParser *cp, char *header)
 		cp->section = SECTION_LOOKUP;
 		cp->index = config->nlookups++;
 		snprintf(config->lookups[cp->index].name, CONFIG_NAME_MAX, "%s", name);
+		snprintf(config->lookups[cp->index].origin, CONFIG_ORIGIN_MAX, "%s",
+		         cp->origin);
 		return true;
 	}
 	if (strcmp(header, "processor") == 0)
@@ -615,6 +628,7 @@ config_begin_section(ConfigParser *cp, char *header)
 		cp->index = config->nprocessors++;
 		ConfigProcessor *p = &config->processors[cp->index];
 		snprintf(p->id, CONFIG_NAME_MAX, "%s", name);
+		snprintf(p->origin, sizeof(p->origin), "%s", cp->origin);
 		snprintf(p->challenge_id, CONFIG_NAME_MAX, "%s", name);
 		p->window_ms = 20;
 		p->batch_size = 1000;
@@ -797,16 +811,17 @@ config_finish_processor(Config *config, ConfigProcessor *p)
 {
 	if (p->sql_name[0] == '\0')
 	{
-		log_error("processor \"%s\": missing \"sql\" (the name of a statement "
-		          "in sql/, or a file path)",
-		          p->id);
+		log_error(
+		    "%s: processor \"%s\": missing \"sql\" (the name of a statement "
+		    "in sql/, or a file path)",
+		    p->origin, p->id);
 		return false;
 	}
 	if (p->nrules == 0)
 	{
-		log_error("processor \"%s\": no \"dirty\" rule: nothing would ever "
+		log_error("%s: processor \"%s\": no \"dirty\" rule: nothing would ever "
 		          "run it",
-		          p->id);
+		          p->origin, p->id);
 		return false;
 	}
 	if (strchr(p->sql_name, '/') != NULL)
@@ -823,9 +838,10 @@ config_finish_processor(Config *config, ConfigProcessor *p)
 		p->sql_text = embedded_find(embedded_sql, p->sql_name);
 		if (p->sql_text == NULL)
 		{
-			log_error("processor \"%s\": no built-in statement \"%s\" (a file "
-			          "path must contain a \"/\")",
-			          p->id, p->sql_name);
+			log_error(
+			    "%s: processor \"%s\": no built-in statement \"%s\" (a file "
+			    "path must contain a \"/\")",
+			    p->origin, p->id, p->sql_name);
 			return false;
 		}
 	}
@@ -861,9 +877,9 @@ config_finish(Config *config)
 		if (l->table[0] == '\0' || l->key_column[0] == '\0' ||
 		    l->value_column[0] == '\0')
 		{
-			log_error("lookup \"%s\": \"table\", \"key\" and \"value\" are "
+			log_error("%s: lookup \"%s\": \"table\", \"key\" and \"value\" are "
 			          "all required",
-			          l->name);
+			          l->origin, l->name);
 			return false;
 		}
 		if (!config_add_table(config, l->schema, l->table))
