@@ -1,0 +1,268 @@
+-- schema.sql: the source-schema contract reckon relies on, plus its targets.
+--
+-- The source tables (users, tracks, playlists, plays, comments, follows,
+-- reposts, saves, user_events) belong to the application; reckon only reads
+-- them, through the WAL (wal2json) and through the recompute statements in
+-- sql/*.sql (run by src/recompute.c). This file states the columns, replica
+-- identities, indexes and the aggregate_plays triggers those two paths need.
+-- The targets are challenges (the reward catalogue) and user_challenges (what
+-- reckon writes). Tests and the demo load it into an empty database with
+--   psql -v ON_ERROR_STOP=1 -f sql/schema.sql
+-- It runs in one transaction, so a failure leaves nothing half-created.
+--
+-- There are deliberately no foreign keys between source tables: the
+-- application writes them in any order (a play may name a track that does not
+-- exist yet) and any of them may see physical DELETEs.
+
+BEGIN;
+
+-- ---------------------------------------------------------------------------
+-- Source tables
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE public.users (
+	user_id bigint PRIMARY KEY,
+	handle text,
+	name text,
+	bio text,
+	profile_picture text,
+	cover_photo text,
+	is_verified boolean NOT NULL DEFAULT false,
+	is_deactivated boolean NOT NULL DEFAULT false,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.tracks (
+	track_id bigint PRIMARY KEY,
+	owner_id bigint NOT NULL,
+	is_delete boolean NOT NULL DEFAULT false,
+	is_unlisted boolean NOT NULL DEFAULT false,
+	stem_of jsonb,
+	genre text,
+	release_date timestamptz,
+	pinned_comment_id bigint,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.playlists (
+	playlist_id bigint PRIMARY KEY,
+	playlist_owner_id bigint NOT NULL,
+	is_album boolean NOT NULL DEFAULT false,
+	is_private boolean NOT NULL DEFAULT false,
+	is_delete boolean NOT NULL DEFAULT false,
+	playlist_contents jsonb,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.plays (
+	id bigserial PRIMARY KEY,
+	user_id bigint,
+	play_item_id bigint NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.comments (
+	comment_id bigint PRIMARY KEY,
+	user_id bigint NOT NULL,
+	entity_id bigint,
+	entity_type text NOT NULL DEFAULT 'Track',
+	is_delete boolean NOT NULL DEFAULT false,
+	is_visible boolean NOT NULL DEFAULT true,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE public.follows (
+	follower_user_id bigint,
+	followee_user_id bigint,
+	is_delete boolean NOT NULL DEFAULT false,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (follower_user_id, followee_user_id)
+);
+
+CREATE TABLE public.reposts (
+	user_id bigint,
+	repost_item_id bigint,
+	repost_type text,
+	is_delete boolean NOT NULL DEFAULT false,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (user_id, repost_item_id, repost_type)
+);
+
+CREATE TABLE public.saves (
+	user_id bigint,
+	save_item_id bigint,
+	save_type text,
+	is_delete boolean NOT NULL DEFAULT false,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (user_id, save_item_id, save_type)
+);
+
+CREATE TABLE public.user_events (
+	user_id bigint PRIMARY KEY,
+	referrer bigint,
+	is_mobile_user boolean NOT NULL DEFAULT false
+);
+
+-- ---------------------------------------------------------------------------
+-- Replica identity
+--
+-- The daemon maps every WAL change to the user ids whose challenges it may
+-- affect. For INSERTs the new row says it all. For UPDATE and DELETE,
+-- REPLICA IDENTITY DEFAULT logs only the primary key of the old row, and for
+-- an UPDATE only when the key itself changed: that is not enough where the
+-- affected user is a non-key column of the OLD row:
+--   tracks    UPDATE: the old owner_id (an ownership change lowers the old
+--             owner's play count and uploads); DELETE: the owner.
+--   plays     DELETE: the play_item_id (whose owner loses a play); UPDATE:
+--             the old play_item_id.
+--   comments  DELETE: the user_id (whose weekly comment set shrinks).
+--   playlists UPDATE/DELETE: the old playlist_owner_id.
+-- FULL logs the whole old row on UPDATE/DELETE. It costs nothing on INSERT,
+-- which is what plays (by far the busiest table) mostly see, and these
+-- tables' rows are narrow.
+--
+-- users, follows, reposts, saves and user_events keep DEFAULT: their primary
+-- keys contain the user id(s) concerned (users.user_id,
+-- follows.follower_user_id/followee_user_id, reposts.user_id, saves.user_id,
+-- user_events.user_id), so the logged key already names the user.
+-- ---------------------------------------------------------------------------
+
+ALTER TABLE public.tracks REPLICA IDENTITY FULL;
+ALTER TABLE public.plays REPLICA IDENTITY FULL;
+ALTER TABLE public.comments REPLICA IDENTITY FULL;
+ALTER TABLE public.playlists REPLICA IDENTITY FULL;
+
+-- ---------------------------------------------------------------------------
+-- Indexes the recompute statements need to stay bounded by their batch
+-- (each statement starts from the batch's user ids and must reach every row
+-- it reads by an index; none may scan a whole table):
+--   tracks(owner_id)        play_milestone (a user's tracks), track_upload
+--   comments(user_id)       first_weekly_comment (a user's comments)
+--   aggregate_plays PK      play_milestone (plays per track)
+--   users PK                play_milestone (eligibility)
+--   user_challenges PK      all three (existing row / ON CONFLICT)
+-- ---------------------------------------------------------------------------
+
+CREATE INDEX tracks_owner_id_idx ON public.tracks (owner_id);
+CREATE INDEX comments_user_id_idx ON public.comments (user_id);
+-- Deliberately no index on plays beyond its key: it is the busiest table and
+-- nothing reckon runs looks plays up (play counts come from aggregate_plays).
+
+-- ---------------------------------------------------------------------------
+-- aggregate_plays: plays per play_item_id, kept exact by triggers on plays so
+-- that play_milestone reads one row per track instead of counting plays.
+--
+-- Statement-level triggers with transition tables: a multi-row INSERT of
+-- hundreds of plays costs one upsert per distinct track, not one per play.
+-- Every change is an INSERT ... ON CONFLICT DO UPDATE of a delta, so two
+-- transactions adding the first plays of the same track concurrently do not
+-- fail on the primary key; rows are touched in play_item_id order so that
+-- concurrent multi-track statements lock them in the same order and cannot
+-- deadlock each other. A count that drops to 0 keeps its row (deleting it
+-- would race with a concurrent insert). TRUNCATE of plays empties it.
+-- Transition tables cannot be combined with several events in one trigger,
+-- hence one trigger per event, sharing one function.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE public.aggregate_plays (
+	play_item_id bigint PRIMARY KEY,
+	count bigint NOT NULL
+);
+
+CREATE FUNCTION public.aggregate_plays_apply() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO public.aggregate_plays AS a (play_item_id, count)
+		SELECT n.play_item_id, count(*)
+		FROM new_plays n
+		GROUP BY n.play_item_id
+		ORDER BY n.play_item_id
+		ON CONFLICT (play_item_id)
+		DO UPDATE SET count = a.count + excluded.count;
+	ELSIF TG_OP = 'DELETE' THEN
+		INSERT INTO public.aggregate_plays AS a (play_item_id, count)
+		SELECT o.play_item_id, -count(*)
+		FROM old_plays o
+		GROUP BY o.play_item_id
+		ORDER BY o.play_item_id
+		ON CONFLICT (play_item_id)
+		DO UPDATE SET count = a.count + excluded.count;
+	ELSIF TG_OP = 'UPDATE' THEN
+		-- +1 for every new row, -1 for every old row: exact whatever the
+		-- UPDATE changed, and nothing is written when play_item_id did not
+		-- change (the deltas cancel out).
+		INSERT INTO public.aggregate_plays AS a (play_item_id, count)
+		SELECT d.play_item_id, sum(d.delta)
+		FROM (
+			SELECT n.play_item_id, 1 AS delta FROM new_plays n
+			UNION ALL
+			SELECT o.play_item_id, -1 AS delta FROM old_plays o
+		) d
+		GROUP BY d.play_item_id
+		HAVING sum(d.delta) <> 0
+		ORDER BY d.play_item_id
+		ON CONFLICT (play_item_id)
+		DO UPDATE SET count = a.count + excluded.count;
+	ELSIF TG_OP = 'TRUNCATE' THEN
+		TRUNCATE public.aggregate_plays;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER plays_aggregate_insert
+	AFTER INSERT ON public.plays
+	REFERENCING NEW TABLE AS new_plays
+	FOR EACH STATEMENT EXECUTE FUNCTION public.aggregate_plays_apply();
+CREATE TRIGGER plays_aggregate_delete
+	AFTER DELETE ON public.plays
+	REFERENCING OLD TABLE AS old_plays
+	FOR EACH STATEMENT EXECUTE FUNCTION public.aggregate_plays_apply();
+CREATE TRIGGER plays_aggregate_update
+	AFTER UPDATE ON public.plays
+	REFERENCING OLD TABLE AS old_plays NEW TABLE AS new_plays
+	FOR EACH STATEMENT EXECUTE FUNCTION public.aggregate_plays_apply();
+CREATE TRIGGER plays_aggregate_truncate
+	AFTER TRUNCATE ON public.plays
+	FOR EACH STATEMENT EXECUTE FUNCTION public.aggregate_plays_apply();
+
+-- ---------------------------------------------------------------------------
+-- Targets
+-- ---------------------------------------------------------------------------
+
+-- The reward catalogue. The statements read step_count, amount and active
+-- for their challenge id ($2) from here on every run; an inactive or missing
+-- challenge makes them write nothing.
+CREATE TABLE public.challenges (
+	id text PRIMARY KEY,
+	type text,
+	amount integer,
+	step_count integer,
+	active boolean
+);
+
+INSERT INTO public.challenges (id, type, amount, step_count, active) VALUES
+	('p1', 'numeric', 25, 250, true),     -- 250 plays
+	('p2', 'numeric', 100, 1000, true),   -- 1,000 plays
+	('p3', 'numeric', 1000, 10000, true), -- 10,000 plays
+	('c', 'aggregate', 1, NULL, true),    -- first comment of an ISO week
+	('u', 'numeric', 1, 3, true);         -- 3 track uploads
+
+-- What reckon writes. One row per (challenge, specifier); the specifier
+-- starts with the user id in lowercase hex. Rows are never deleted; once
+-- complete a row stays complete, and its amount and completed_at are fixed
+-- at the first completion (see the statements for the rules).
+CREATE TABLE public.user_challenges (
+	challenge_id text NOT NULL,
+	user_id bigint NOT NULL,
+	specifier text NOT NULL,
+	is_complete boolean NOT NULL DEFAULT false,
+	current_step_count integer,
+	amount integer,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	completed_at timestamptz,
+	PRIMARY KEY (challenge_id, specifier)
+);
+
+COMMIT;
