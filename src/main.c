@@ -136,7 +136,7 @@ main_parse(int argc, char **argv, MainOptions *opts)
 			case '?':
 				/* getopt_long reports unknown options as '?' too */
 				if (strcmp(argv[optind - 1], "--help") == 0 ||
-					strcmp(argv[optind - 1], "-?") == 0)
+				    strcmp(argv[optind - 1], "-?") == 0)
 				{
 					main_usage(stdout);
 					exit(EXIT_CODE_OK);

@@ -1,0 +1,105 @@
+#!/bin/bash
+# demo.sh: `make demo`. Starts a throwaway PostgreSQL 15 cluster, loads
+# sql/schema.sql and a small sample catalogue, starts reckon on it, drives a
+# stream of plays, comments and uploads, and prints each challenge completion
+# as it lands with its commit-to-completion latency. Stops and cleans up by
+# itself after DEMO_SECONDS (default 20) or on Ctrl-C.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/integration/cluster.sh"
+DEMO_SECONDS=${DEMO_SECONDS:-20}
+RECKON_PID=
+TAIL_PID=
+
+demo_cleanup()
+{
+	[ -n "$TAIL_PID" ] && kill "$TAIL_PID" 2>/dev/null
+	if [ -n "$RECKON_PID" ] && kill -0 "$RECKON_PID" 2>/dev/null; then
+		kill -TERM "$RECKON_PID"
+		wait "$RECKON_PID" 2>/dev/null
+	fi
+	cluster_stop
+}
+
+q()
+{
+	psql -X -At -q -v ON_ERROR_STOP=1 -c "$1"
+}
+
+echo "demo: starting a throwaway PostgreSQL 15 cluster (wal_level=logical)"
+cluster_start || exit 1
+trap demo_cleanup EXIT
+trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT TERM
+psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/schema.sql" >/dev/null || exit 1
+
+# A small catalogue: 20 artists (the first 8 verified), 3 tracks each, and
+# history that leaves the verified artists a few plays short of 250.
+q "insert into users(user_id, handle, name, is_verified)
+   select g, 'artist' || g, 'Artist ' || g, g <= 8 from generate_series(1, 20) g"
+q "insert into users(user_id, handle) select g, 'fan' || g from generate_series(100, 199) g"
+q "insert into tracks(track_id, owner_id, genre)
+   select t, (t - 1) / 3 + 1, 'Electronic' from generate_series(1, 40) t"
+q "insert into plays(user_id, play_item_id, created_at)
+   select 100 + g % 100, ((g % 8) * 3) + 1, now() - interval '3 days'
+   from generate_series(1, 8 * 244) g"
+
+echo "demo: starting reckon (log in $CLUSTER_DIR/reckon.log)"
+"$ROOT/bin/reckon" --create-slot >"$CLUSTER_DIR/reckon.log" 2>&1 &
+RECKON_PID=$!
+for _ in $(seq 1 50); do
+	grep -q "streaming from slot" "$CLUSTER_DIR/reckon.log" && break
+	kill -0 "$RECKON_PID" 2>/dev/null || { cat "$CLUSTER_DIR/reckon.log"; exit 1; }
+	sleep 0.1
+done
+# --pid: tail (and the pipeline after it) ends when reckon does
+tail -n 0 -F --pid="$RECKON_PID" "$CLUSTER_DIR/reckon.log" 2>/dev/null |
+	grep --line-buffered 'completed challenge' |
+	sed -u 's/^.*completed challenge /  completed /' &
+TAIL_PID=$!
+
+# One long-lived session drives the writes: each statement is its own
+# transaction, as listeners and uploaders produce them.
+exec 3> >(psql -X -q -v ON_ERROR_STOP=1 >/dev/null)
+
+echo "demo: driving plays, comments and uploads for $DEMO_SECONDS s (Ctrl-C stops)"
+end=$(($(date +%s) + DEMO_SECONDS))
+track=41
+comment=1
+i=0
+while [ "$(date +%s)" -lt "$end" ]; do
+	i=$((i + 1))
+	artist=$((i % 8))
+	echo "insert into plays(user_id, play_item_id) values ($((100 + i % 100)), $((artist * 3 + 1)));" >&3
+	if [ $((i % 7)) -eq 0 ]; then
+		echo "insert into comments(comment_id, user_id, entity_id) values ($comment, $((100 + i % 100)), 1);" >&3
+		comment=$((comment + 1))
+	fi
+	if [ $((i % 11)) -eq 0 ] && [ $track -le 80 ]; then
+		echo "insert into tracks(track_id, owner_id) values ($track, $((i % 20 + 1)));" >&3
+		track=$((track + 1))
+	fi
+	sleep 0.03
+done
+exec 3>&-
+sleep 1
+kill -TERM "$RECKON_PID"
+wait "$RECKON_PID"
+rc=$?
+RECKON_PID=
+echo
+echo "demo: reckon stopped (exit $rc). user_challenges by challenge:"
+psql -X -q -c "select challenge_id, count(*) as rows,
+	count(*) filter (where is_complete) as complete
+	from user_challenges group by 1 order by 1"
+grep -o '[0-9.]* ms after its commit' "$CLUSTER_DIR/reckon.log" |
+	awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "demo: no completion"; exit }
+		n = asort_v(v, NR)
+		printf "demo: %d completions, commit-to-completion latency p50 %.1f ms, max %.1f ms\n", NR, v[int((NR + 1) / 2)], v[NR]
+	}
+	function asort_v(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return n
+	}'
+grep 'stats:' "$CLUSTER_DIR/reckon.log" | tail -n 1 | sed 's/^.*stats: /demo: reckon stats: /'
+exit "$rc"
