@@ -234,6 +234,7 @@ stream_send_status(Stream *stream, bool reply_requested)
 	char msg[1 + 8 * 4 + 1];
 	PGconn *pq;
 	Lsn flush;
+	Lsn write;
 	int64_t now_us = common_now_us() - STREAM_EPOCH_OFFSET_US;
 
 	if (stream->conn == NULL)
@@ -243,8 +244,9 @@ stream_send_status(Stream *stream, bool reply_requested)
 	flush = stream->cb.flush_lsn(stream->arg);
 	/* paired with ack.c's own check: the confirmed LSN never goes back */
 	ASSERT(flush >= stream->sent_flush);
+	write = stream->received > flush ? stream->received : flush;
 	msg[0] = 'r';
-	stream_put64(msg + 1, stream->received > flush ? stream->received : flush);
+	stream_put64(msg + 1, write);
 	stream_put64(msg + 9, flush);
 	stream_put64(msg + 17, flush);
 	stream_put64(msg + 25, (uint64_t)now_us);
@@ -259,7 +261,7 @@ stream_send_status(Stream *stream, bool reply_requested)
 	if (flush != stream->sent_flush)
 	{
 		log_debug("status update: write %X/%X flush %X/%X",
-		          LSN_FORMAT_ARGS(stream->received), LSN_FORMAT_ARGS(flush));
+		          LSN_FORMAT_ARGS(write), LSN_FORMAT_ARGS(flush));
 	}
 	stream->sent_flush = flush;
 	stream->last_status_us = common_monotonic_us();
