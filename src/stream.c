@@ -26,6 +26,10 @@
 #include "log.h"
 #include "lsn.h"
 
+/* the add-tables list, and the START_REPLICATION command around it */
+#define STREAM_TABLES_MAX (CONFIG_TABLES_MAX * (2 * CONFIG_NAME_MAX + 2))
+#define STREAM_COMMAND_MAX (STREAM_TABLES_MAX + 512)
+
 /* 2000-01-01 minus 1970-01-01, in microseconds */
 #define STREAM_EPOCH_OFFSET_US INT64_C(946684800000000)
 
@@ -130,7 +134,7 @@ static void
 stream_format_start(const Stream *stream, char *buf, size_t size)
 {
 	const Config *config = stream->config;
-	char tables[CONFIG_TABLES_MAX * (2 * CONFIG_NAME_MAX + 2)];
+	char tables[STREAM_TABLES_MAX];
 	size_t used = 0;
 
 	tables[0] = '\0';
@@ -184,7 +188,7 @@ stream_start(Stream *stream, bool *slot_busy)
 {
 	PGconn *pq;
 	PGresult *res;
-	char command[8192];
+	char command[STREAM_COMMAND_MAX];
 	PgconnStatus status;
 
 	*slot_busy = false;
