@@ -12,14 +12,18 @@ TEST_CHECKS=0
 ok()
 {
 	TEST_CHECKS=$((TEST_CHECKS + 1))
-	echo "ok - $*"
+	echo "ok - $1"
 }
 
+# not_ok DESCRIPTION [DETAIL]: DETAIL is printed indented below
 not_ok()
 {
 	TEST_CHECKS=$((TEST_CHECKS + 1))
 	TEST_FAILURES=$((TEST_FAILURES + 1))
-	echo "not ok - $*"
+	echo "not ok - $1"
+	if [ -n "${2:-}" ]; then
+		printf '%s\n' "$2" | sed 's/^/#   /'
+	fi
 }
 
 # check_eq DESCRIPTION EXPECTED ACTUAL
@@ -92,6 +96,18 @@ check_oracle()
 slot_confirmed()
 {
 	q "select confirmed_flush_lsn from pg_replication_slots where slot_name = '${1:-reckon}'"
+}
+
+# wait_confirmed END [SECONDS]: wait until the slot's confirmed position
+# reaches END; false if it does not within SECONDS (30).
+wait_confirmed()
+{
+	local deadline=$(($(date +%s) + ${2:-30}))
+	while [ "$(date +%s)" -lt $deadline ]; do
+		lsn_ge "$(slot_confirmed)" "$1" && return 0
+		sleep 0.1
+	done
+	lsn_ge "$(slot_confirmed)" "$1"
 }
 
 # lsn_ge A B: whether LSN A >= LSN B

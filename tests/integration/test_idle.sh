@@ -15,29 +15,13 @@ for i in $(seq 1 20); do
 	psql -X -q -c "insert into unrelated(v) values ($i)"
 	wait $(jobs -p | grep -v "^$pid$") 2>/dev/null
 done
-end=$(lsn_now)
-caught=no
-for _ in $(seq 1 150); do
-	if lsn_ge "$(slot_confirmed)" "$end"; then
-		caught=yes
-		break
-	fi
-	sleep 0.1
-done
-check_eq "confirmed_flush_lsn reaches the WAL end of the unrelated load" "yes" "$caught"
+wait_confirmed "$(lsn_now)" 15 && ok "confirmed_flush_lsn reaches the WAL end of the unrelated load" ||
+	not_ok "the slot is at $(slot_confirmed) after the unrelated load"
 # Idle: nothing at all happens; a keepalive still moves the slot to the end.
 q "select pg_switch_wal()" >/dev/null
 q "checkpoint" >/dev/null
-end=$(lsn_now)
-caught=no
-for _ in $(seq 1 300); do
-	if lsn_ge "$(slot_confirmed)" "$end"; then
-		caught=yes
-		break
-	fi
-	sleep 0.1
-done
-check_eq "an idle database: confirmed_flush_lsn follows the WAL end" "yes" "$caught"
+wait_confirmed "$(lsn_now)" 40 && ok "an idle database: confirmed_flush_lsn follows the WAL end" ||
+	not_ok "idle: the slot is at $(slot_confirmed)"
 echo "  measured: retained WAL $(q "select pg_current_wal_lsn() - restart_lsn from pg_replication_slots") bytes, lag $(q "select pg_current_wal_lsn() - confirmed_flush_lsn from pg_replication_slots") bytes"
 kill -TERM $pid
 wait $pid

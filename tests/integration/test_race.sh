@@ -32,10 +32,7 @@ for round in 1 2; do
 	wait $(jobs -p | grep -v "^$pid$") 2>/dev/null
 done
 end=$(lsn_now)
-for _ in $(seq 1 600); do
-	lsn_ge "$(slot_confirmed)" "$end" && break
-	sleep 0.1
-done
+wait_confirmed "$end" 60
 kill -TERM $pid
 wait $pid
 check_eq "reckon stops with exit 0 on SIGTERM" "0" "$?"

@@ -53,11 +53,7 @@ for round in 1 2 3; do
 done
 q "insert into plays(play_item_id) select 1 from generate_series(1, 700)" >/dev/null
 end=$(lsn_now)
-for _ in $(seq 1 300); do
-	lsn_ge "$(slot_confirmed)" "$end" && break
-	sleep 0.1
-done
-lsn_ge "$(slot_confirmed)" "$end" && ok "after three terminations reckon reconnected and caught up" || not_ok "slot at $(slot_confirmed), end $end"
+wait_confirmed "$end" 30 && ok "after three terminations reckon reconnected and caught up" || not_ok "slot at $(slot_confirmed), end $end"
 kill -TERM $pid
 wait $pid
 check_eq "reckon exits 0" "0" "$?"

@@ -7,8 +7,7 @@
 # tests/integration/gen_workload.awk in slices, applies every statement to
 # every user after each slice (a perfect daemon) and checks the result with
 # tests/integration/oracle.sql, and checks that the oracle does see
-# deliberate corruption. Prints "test_sql: N passed, M failed"; exits 1 on
-# any failure.
+# deliberate corruption. Exits 1 on any failure.
 #
 # Needs PostgreSQL 15 binaries (tests/integration/cluster.sh starts a
 # throwaway cluster and stops it at exit) and awk.
@@ -16,7 +15,7 @@
 set -u -o pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
-. tests/integration/cluster.sh
+. tests/integration/lib.sh
 # shellcheck disable=SC2119 # no extra postgresql.conf lines
 cluster_start || {
 	echo "test_sql: could not start a cluster" >&2
@@ -31,24 +30,6 @@ WORK="$CLUSTER_DIR/test_sql" # removed with the cluster
 mkdir -p "$WORK"
 PREP="$WORK/prepare.sql"
 STATEMENTS="play_milestone first_weekly_comment track_upload"
-
-passed=0
-failed=0
-
-ok()
-{
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-not_ok()
-{
-	failed=$((failed + 1))
-	echo "not ok - $1"
-	if [ -n "${2:-}" ]; then
-		printf '%s\n' "$2" | sed 's/^/#   /'
-	fi
-}
 
 # sql: run stdin in one session in which the statements are prepared as
 # play_milestone, first_weekly_comment and track_upload. Unaligned, tuples
@@ -87,7 +68,7 @@ if out=$(psql -X -q -v ON_ERROR_STOP=1 -f sql/schema.sql 2>&1); then
 	ok "schema.sql loads into an empty database"
 else
 	not_ok "schema.sql loads into an empty database" "$out"
-	echo "test_sql: $passed passed, $failed failed"
+	test_done
 	exit 1
 fi
 
@@ -651,5 +632,4 @@ corrupt specifier "INSERT INTO public.user_challenges (challenge_id, user_id, sp
 corrupt aggregate "UPDATE public.aggregate_plays SET count = count + 1
 	WHERE play_item_id = (SELECT min(play_item_id) FROM public.aggregate_plays);"
 
-echo "test_sql: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_done
