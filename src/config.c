@@ -244,6 +244,51 @@ static const ConfigSetting settings[] = {
     {"message_max_bytes", KIND_SIZE, offsetof(Config, message_max_bytes), 1024},
 };
 
+/* The numeric settings of the table above; false with *found if invalid. */
+static bool
+config_set_numeric(Config *config, const char *key, const char *value,
+                   const char *origin, bool *found)
+{
+	*found = false;
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+	{
+		const ConfigSetting *s = &settings[i];
+		int64_t *target = (int64_t *)((char *)config + s->offset);
+		int64_t parsed = 0;
+		bool ok = false;
+
+		if (strcmp(key, s->key) != 0)
+		{
+			continue;
+		}
+		*found = true;
+		switch (s->kind)
+		{
+			case KIND_DURATION:
+				ok = config_parse_duration_ms(value, &parsed);
+				break;
+			case KIND_SIZE:
+				ok = config_parse_size(value, &parsed);
+				break;
+			case KIND_COUNT:
+				ok = config_parse_count(value, 0, INT64_MAX / 2, &parsed);
+				break;
+		}
+		if (!ok || parsed < s->min)
+		{
+			log_error(
+			    "%s: invalid value \"%s\" for \"%s\"%s", origin, value, key,
+			    s->kind == KIND_DURATION ? " (a duration: 20ms, 10s, 2min)"
+			    : s->kind == KIND_SIZE   ? " (a size: 64kB, 512MB, 4GB)"
+			                             : " (a positive integer)");
+			return false;
+		}
+		*target = parsed;
+		return true;
+	}
+	return false;
+}
+
 bool
 config_set(Config *config, const char *key, const char *value,
            const char *origin)
@@ -298,40 +343,12 @@ config_set(Config *config, const char *key, const char *value,
 		}
 		return true;
 	}
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
-	{
-		const ConfigSetting *s = &settings[i];
-		int64_t *target = (int64_t *)((char *)config + s->offset);
-		int64_t parsed = 0;
-		bool ok = false;
+	bool found;
+	bool ok = config_set_numeric(config, key, value, origin, &found);
 
-		if (strcmp(key, s->key) != 0)
-		{
-			continue;
-		}
-		switch (s->kind)
-		{
-			case KIND_DURATION:
-				ok = config_parse_duration_ms(value, &parsed);
-				break;
-			case KIND_SIZE:
-				ok = config_parse_size(value, &parsed);
-				break;
-			case KIND_COUNT:
-				ok = config_parse_count(value, 0, INT64_MAX / 2, &parsed);
-				break;
-		}
-		if (!ok || parsed < s->min)
-		{
-			log_error(
-			    "%s: invalid value \"%s\" for \"%s\"%s", origin, value, key,
-			    s->kind == KIND_DURATION ? " (a duration: 20ms, 10s, 2min)"
-			    : s->kind == KIND_SIZE   ? " (a size: 64kB, 512MB, 4GB)"
-			                             : " (a positive integer)");
-			return false;
-		}
-		*target = parsed;
-		return true;
+	if (found)
+	{
+		return ok;
 	}
 	log_error("%s: unknown setting \"%s\"", origin, key);
 	return false;
