@@ -373,6 +373,11 @@ daemon_loop(Daemon *d)
 		{
 			wait_us = d->sql_retry_us - now_us;
 		}
+		if (!stream_is_connected(d->stream) &&
+		    d->stream_retry_us - now_us < wait_us)
+		{
+			wait_us = d->stream_retry_us - now_us;
+		}
 		daemon_wait(d, -1, daemon_idle_timeout_ms(d, now_us, wait_us));
 	}
 }
