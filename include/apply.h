@@ -3,7 +3,7 @@
  * maps and the acknowledgement state.
  *
  * Pipeline: stream -> decode -> [apply] -> dirty -> sched. For each row
- * change of a table a processor watches, apply dirties the key each rule
+ * change of a table a group watches, apply dirties the key each rule
  * names, from the new row and from the old row when the message carries
  * one (so an ownership change dirties both owners). It also remembers the
  * transaction ids of commits that dirtied something until a recompute has
@@ -26,8 +26,8 @@ typedef struct ApplyTable ApplyTable;
 typedef struct Apply
 {
 	const Config *config; /* borrowed */
-	Processor *procs;     /* borrowed, nprocs of them */
-	int nprocs;
+	Group *groups;        /* borrowed, ngroups of them */
+	int ngroups;
 	Lookup lookups[CONFIG_LOOKUPS_MAX]; /* owned, config->nlookups */
 	ApplyTable *tables;                 /* owned, config->ntables */
 	Decoder *decoder;                   /* owned */
@@ -51,8 +51,8 @@ typedef struct Apply
 } Apply;
 
 /* apply_init: build the table routing; false (logged) on OOM. */
-bool apply_init(Apply *apply, const Config *config, Processor *procs,
-                int nprocs, Lsn confirmed) WARN_UNUSED;
+bool apply_init(Apply *apply, const Config *config, Group *groups, int ngroups,
+                Lsn confirmed) WARN_UNUSED;
 void apply_free(Apply *apply);
 
 /*

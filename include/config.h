@@ -7,9 +7,13 @@
  *     [reckon]                      daemon-wide settings (key = value)
  *     [lookup NAME]                 an in-memory map key -> value kept from
  *                                   the stream (table, key, value)
+ *     [group NAME]                  processors that share their dirty keys
+ *                                   and run in order in one transaction per
+ *                                   batch: window, batch_size, "dirty" lines
  *     [processor ID]                one recompute rule: challenge, sql,
- *                                   window, batch_size, create_min and one
- *                                   or more "dirty" lines
+ *                                   create_min, and either "group = NAME"
+ *                                   or its own window, batch_size and
+ *                                   "dirty" lines (a group of one)
  *
  * A dirty line names which change dirties which key:
  *     dirty = SCHEMA.TABLE.COLUMN                  the column holds the key
@@ -39,8 +43,8 @@ typedef struct ConfigRule
 
 typedef struct ConfigLookup
 {
-	char origin[CONFIG_ORIGIN_MAX]; /* "FILE:LINE" of the section, for messages
-	                                 */
+	/* "FILE:LINE" of the section, for messages */
+	char origin[CONFIG_ORIGIN_MAX];
 	char name[CONFIG_NAME_MAX];
 	char schema[CONFIG_NAME_MAX];
 	char table[CONFIG_NAME_MAX];
@@ -50,20 +54,40 @@ typedef struct ConfigLookup
 
 typedef struct ConfigProcessor
 {
-	char origin[CONFIG_ORIGIN_MAX]; /* "FILE:LINE" of the section, for messages
-	                                 */
+	/* "FILE:LINE" of the section, for messages */
+	char origin[CONFIG_ORIGIN_MAX];
 	char id[CONFIG_NAME_MAX];
+	char group_name[CONFIG_NAME_MAX]; /* empty: a group of its own */
+	int group;                        /* index into Config.groups */
 	char challenge_id[CONFIG_NAME_MAX];
 	char sql_name[256];
 	const char *sql_text; /* borrowed from embedded_sql, or owned if read
 	                       * from a file (sql_text_owned) */
 	bool sql_text_owned;
 	int64_t create_min;
+	/* a processor of its own group: that group's settings */
+	bool has_batching; /* window, batch_size or dirty was given */
 	int64_t window_ms;
 	int batch_size;
 	int nrules;
 	ConfigRule rules[CONFIG_RULES_MAX];
 } ConfigProcessor;
+
+/*
+ * A group: one dirty set, one coalescing window and batch bound, and the
+ * processors that run on each of its batches, in order.
+ */
+typedef struct ConfigGroup
+{
+	char origin[CONFIG_ORIGIN_MAX];
+	char name[CONFIG_NAME_MAX];
+	int64_t window_ms;
+	int batch_size;
+	int nrules;
+	ConfigRule rules[CONFIG_RULES_MAX];
+	int nmembers;
+	int members[CONFIG_PROCESSORS_MAX]; /* indexes into Config.processors */
+} ConfigGroup;
 
 typedef struct Config
 {
@@ -94,6 +118,9 @@ typedef struct Config
 	ConfigLookup lookups[CONFIG_LOOKUPS_MAX];
 	int nprocessors;
 	ConfigProcessor processors[CONFIG_PROCESSORS_MAX];
+	int ngroups; /* explicit [group] sections first, then one per
+	              * processor without a group */
+	ConfigGroup groups[CONFIG_PROCESSORS_MAX];
 
 	/* derived: distinct "schema.table" the rules and lookups read */
 	int ntables;

@@ -1,6 +1,7 @@
 /*
- * recompute.h: runs one bounded batch of a processor: its statement from
- * sql/ with the batch's keys as one $1::bigint[], in one transaction.
+ * recompute.h: runs one bounded batch of a group: each member processor's
+ * statement from sql/ with the batch's keys as one $1::bigint[], in one
+ * transaction.
  *
  * Pipeline: sched -> [recompute] -> ack. Before reading, it makes sure every
  * commit the batch will acknowledge is visible to its snapshot: a commit is
@@ -37,17 +38,19 @@ void recompute_free(Recompute *rc);
  * RETRY: try again later; FAIL: a statement does not prepare (its text or
  * the schema is wrong), which a retry cannot fix.
  */
-PgconnStatus recompute_connect(Recompute *rc, Processor *procs,
+PgconnStatus recompute_connect(Recompute *rc, const Processor *procs,
                                int nprocs) WARN_UNUSED;
 
 bool recompute_is_connected(const Recompute *rc);
 
 /*
- * recompute_run: run p's in-flight batch. OK: committed; the caller marks
+ * recompute_run: run g's in-flight batch through each member processor's
+ * statement, in order, in one transaction. OK: committed; the caller marks
  * it done. RETRY/FAIL: nothing was committed and the batch stays in flight
- * (the caller schedules a retry). Logs the run, slow runs and completions.
+ * (the caller schedules a retry). Logs each run, slow runs and completions,
+ * after the commit.
  */
-PgconnStatus recompute_run(Recompute *rc, Processor *p, Batch *batch,
+PgconnStatus recompute_run(Recompute *rc, Group *g, Batch *batch,
                            Apply *apply) WARN_UNUSED;
 
 /*

@@ -1,10 +1,11 @@
 /*
- * sched.h: processors' run-time state and the choice of the next batch.
+ * sched.h: groups' run-time state and the choice of the next batch.
  *
- * Pipeline: dirty -> [sched] -> recompute. A processor runs when it has a
- * batch to retry whose backoff has passed, or dirty keys whose oldest has
- * waited its coalescing window. Among the ready, the one whose work is
- * oldest goes first, so no processor starves another. Pure: no I/O.
+ * Pipeline: dirty -> [sched] -> recompute. A group (processors that share
+ * dirty keys, run in order on each batch) runs when it has a batch to retry
+ * whose backoff has passed, or dirty keys whose oldest has waited its
+ * coalescing window. Among the ready, the one whose work is oldest goes
+ * first, so no group starves another. Pure: no I/O.
  */
 #ifndef RECKON_SCHED_H
 #define RECKON_SCHED_H
@@ -13,9 +14,20 @@
 #include "config.h"
 #include "dirty.h"
 
+/* A processor's counters since the last stats line. */
 typedef struct Processor
 {
 	const ConfigProcessor *config; /* borrowed */
+	int64_t runs;
+	int64_t keys_done;
+	int64_t rows_written;
+	int64_t completions;
+	int64_t slowest_us;
+} Processor;
+
+typedef struct Group
+{
+	const ConfigGroup *config; /* borrowed */
 	DirtySet dirty;
 
 	/*
@@ -28,52 +40,48 @@ typedef struct Processor
 	int failures;
 	int64_t retry_at_us;
 
-	/* counters since the last stats line */
-	int64_t runs;
-	int64_t keys_done;
-	int64_t rows_written;
-	int64_t completions;
-	int64_t slowest_us;
-} Processor;
+	int nmembers;
+	Processor *members[CONFIG_PROCESSORS_MAX]; /* borrowed, in run order */
+} Group;
 
-void sched_processor_init(Processor *p, const ConfigProcessor *config);
-void sched_processor_free(Processor *p);
+/* sched_group_init: an idle group; members are added by the caller. */
+void sched_group_init(Group *g, const ConfigGroup *config);
+void sched_group_free(Group *g);
 
 /*
- * sched_hold: the smallest safe_lsn over every processor's dirty keys and
+ * sched_hold: the smallest safe_lsn over every group's dirty keys and
  * in-flight batch; false when nothing is dirty or in flight.
  */
-bool sched_hold(const Processor *procs, int n, Lsn *hold);
+bool sched_hold(const Group *groups, int n, Lsn *hold);
 
-/* sched_dirty_total: dirty keys over all processors (in-flight excluded). */
-size_t sched_dirty_total(const Processor *procs, int n);
+/* sched_dirty_total: dirty keys over all groups (in-flight excluded). */
+size_t sched_dirty_total(const Group *groups, int n);
 
-/* sched_is_full: whether any processor holds dirty_keys_max or more keys. */
-bool sched_is_full(const Processor *procs, int n, int64_t dirty_keys_max);
+/* sched_is_full: whether any group holds dirty_keys_max or more keys. */
+bool sched_is_full(const Group *groups, int n, int64_t dirty_keys_max);
 
 /*
- * sched_next: index of the processor to run now, or -1. When -1 and work is
- * pending, *wait_us is how long until some processor becomes ready;
+ * sched_next: index of the group to run now, or -1. When -1 and work is
+ * pending, *wait_us is how long until some group becomes ready;
  * otherwise it is left untouched.
  */
-int sched_next(const Processor *procs, int n, int64_t now_us, int64_t *wait_us);
+int sched_next(const Group *groups, int n, int64_t now_us, int64_t *wait_us);
 
 /*
- * sched_take: the batch processor p should run: its in-flight batch when it
+ * sched_take: the batch group g should run: its in-flight batch when it
  * has one (a retry), else up to batch_size oldest dirty keys, which become
  * its in-flight batch, covering changes up to received.
  */
-Batch *sched_take(Processor *p, Lsn received);
+Batch *sched_take(Group *g, Lsn received);
 
 /* sched_done: the in-flight batch committed. */
-void sched_done(Processor *p);
+void sched_done(Group *g);
 
 /*
  * sched_failed: the in-flight batch failed; it is retried after a capped
  * exponential backoff with jitter. Returns the delay chosen.
  */
-int64_t sched_failed(Processor *p, int64_t now_us, int64_t min_ms,
-                     int64_t max_ms);
+int64_t sched_failed(Group *g, int64_t now_us, int64_t min_ms, int64_t max_ms);
 
 /* sched_backoff_ms: the capped exponential backoff with jitter. */
 int64_t sched_backoff_ms(int attempt, int64_t min_ms, int64_t max_ms);

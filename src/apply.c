@@ -13,7 +13,7 @@
 
 typedef struct ApplyRoute
 {
-	int proc;               /* index into procs */
+	int group;              /* index into groups */
 	const ConfigRule *rule; /* borrowed from the config */
 } ApplyRoute;
 
@@ -50,13 +50,13 @@ apply_table_for(Apply *apply, const char *schema, const char *table)
 }
 
 bool
-apply_init(Apply *apply, const Config *config, Processor *procs, int nprocs,
+apply_init(Apply *apply, const Config *config, Group *groups, int ngroups,
            Lsn confirmed)
 {
 	memset(apply, 0, sizeof(*apply));
 	apply->config = config;
-	apply->procs = procs;
-	apply->nprocs = nprocs;
+	apply->groups = groups;
+	apply->ngroups = ngroups;
 	apply->tables = calloc((size_t)config->ntables, sizeof(ApplyTable));
 	apply->decoder = decode_create(config->columns_max);
 	if (apply->tables == NULL || apply->decoder == NULL)
@@ -65,14 +65,14 @@ apply_init(Apply *apply, const Config *config, Processor *procs, int nprocs,
 		apply_free(apply);
 		return false;
 	}
-	for (int p = 0; p < nprocs; p++)
+	for (int g = 0; g < ngroups; g++)
 	{
-		for (int r = 0; r < procs[p].config->nrules; r++)
+		for (int r = 0; r < groups[g].config->nrules; r++)
 		{
-			const ConfigRule *rule = &procs[p].config->rules[r];
+			const ConfigRule *rule = &groups[g].config->rules[r];
 			ApplyTable *t = apply_table_for(apply, rule->schema, rule->table);
 
-			t->routes[t->nroutes++] = (ApplyRoute){.proc = p, .rule = rule};
+			t->routes[t->nroutes++] = (ApplyRoute){.group = g, .rule = rule};
 		}
 	}
 	for (int l = 0; l < config->nlookups; l++)
@@ -205,7 +205,7 @@ apply_rules(Apply *apply, const ApplyTable *t, const DecodeEvent *ev,
 		{
 			continue;
 		}
-		dirty_set_add(&apply->procs[route->proc].dirty, key,
+		dirty_set_add(&apply->groups[route->group].dirty, key,
 		              apply->ack.received, now_us, apply->commit_us);
 		if (!apply->txn_dirtied && apply->has_xid)
 		{
@@ -364,7 +364,7 @@ Lsn
 apply_flush_lsn(Apply *apply)
 {
 	Lsn hold = LSN_INVALID;
-	bool has_hold = sched_hold(apply->procs, apply->nprocs, &hold);
+	bool has_hold = sched_hold(apply->groups, apply->ngroups, &hold);
 
 	return ack_flush_lsn(&apply->ack, has_hold, hold);
 }
@@ -382,5 +382,5 @@ apply_is_idle(const Apply *apply)
 	Lsn hold;
 
 	return !apply->ack.in_transaction &&
-	       !sched_hold(apply->procs, apply->nprocs, &hold);
+	       !sched_hold(apply->groups, apply->ngroups, &hold);
 }

@@ -400,20 +400,19 @@ config_find_lookup(const Config *config, const char *name)
 
 /* "SCHEMA.TABLE.COLUMN [-> LOOKUP]" */
 static bool
-config_parse_rule(Config *config, ConfigProcessor *p, char *value,
+config_parse_rule(Config *config, ConfigRule *rules, int *nrules, char *value,
                   const char *origin)
 {
 	char names[3][CONFIG_NAME_MAX];
 	char *arrow = strstr(value, "->");
 	ConfigRule *rule;
 
-	if (p->nrules >= CONFIG_RULES_MAX)
+	if (*nrules >= CONFIG_RULES_MAX)
 	{
-		log_error("%s: processor \"%s\" has more than %d dirty rules", origin,
-		          p->id, CONFIG_RULES_MAX);
+		log_error("%s: more than %d dirty rules", origin, CONFIG_RULES_MAX);
 		return false;
 	}
-	rule = &p->rules[p->nrules];
+	rule = &rules[*nrules];
 	rule->lookup = -1;
 	if (arrow != NULL)
 	{
@@ -448,29 +447,25 @@ config_parse_rule(Config *config, ConfigProcessor *p, char *value,
 	memcpy(rule->schema, names[0], CONFIG_NAME_MAX);
 	memcpy(rule->table, names[1], CONFIG_NAME_MAX);
 	memcpy(rule->column, names[2], CONFIG_NAME_MAX);
-	p->nrules++;
+	(*nrules)++;
 	return true;
 }
 
+/*
+ * The settings a group has, in a [group] section or in the section of a
+ * processor that is a group of its own. *found tells whether key was one.
+ */
 static bool
-config_set_processor(Config *config, ConfigProcessor *p, const char *key,
-                     char *value, const char *origin)
+config_set_batching(Config *config, int64_t *window_ms, int *batch_size,
+                    ConfigRule *rules, int *nrules, const char *key,
+                    char *value, const char *origin, bool *found)
 {
 	int64_t n;
 
-	if (strcmp(key, "challenge") == 0)
-	{
-		snprintf(p->challenge_id, sizeof(p->challenge_id), "%s", value);
-		return true;
-	}
-	if (strcmp(key, "sql") == 0)
-	{
-		snprintf(p->sql_name, sizeof(p->sql_name), "%s", value);
-		return true;
-	}
+	*found = true;
 	if (strcmp(key, "window") == 0)
 	{
-		if (!config_parse_duration_ms(value, &p->window_ms))
+		if (!config_parse_duration_ms(value, window_ms))
 		{
 			log_error("%s: invalid window \"%s\" (a duration: 20ms, 1s)",
 			          origin, value);
@@ -486,7 +481,56 @@ config_set_processor(Config *config, ConfigProcessor *p, const char *key,
 			          value);
 			return false;
 		}
-		p->batch_size = (int)n;
+		*batch_size = (int)n;
+		return true;
+	}
+	if (strcmp(key, "dirty") == 0)
+	{
+		return config_parse_rule(config, rules, nrules, value, origin);
+	}
+	*found = false;
+	return false;
+}
+
+static bool
+config_set_group(Config *config, ConfigGroup *g, const char *key, char *value,
+                 const char *origin)
+{
+	bool found;
+	bool ok =
+	    config_set_batching(config, &g->window_ms, &g->batch_size, g->rules,
+	                        &g->nrules, key, value, origin, &found);
+
+	if (found)
+	{
+		return ok;
+	}
+	log_error("%s: unknown group setting \"%s\"", origin, key);
+	return false;
+}
+
+static bool
+config_set_processor(Config *config, ConfigProcessor *p, const char *key,
+                     char *value, const char *origin)
+{
+	if (strcmp(key, "challenge") == 0)
+	{
+		snprintf(p->challenge_id, sizeof(p->challenge_id), "%s", value);
+		return true;
+	}
+	if (strcmp(key, "sql") == 0)
+	{
+		snprintf(p->sql_name, sizeof(p->sql_name), "%s", value);
+		return true;
+	}
+	if (strcmp(key, "group") == 0)
+	{
+		if (!config_identifier_is_valid(value))
+		{
+			log_error("%s: invalid group name \"%s\"", origin, value);
+			return false;
+		}
+		snprintf(p->group_name, sizeof(p->group_name), "%s", value);
 		return true;
 	}
 	if (strcmp(key, "create_min") == 0)
@@ -500,9 +544,15 @@ config_set_processor(Config *config, ConfigProcessor *p, const char *key,
 		}
 		return true;
 	}
-	if (strcmp(key, "dirty") == 0)
+	bool found;
+	bool ok =
+	    config_set_batching(config, &p->window_ms, &p->batch_size, p->rules,
+	                        &p->nrules, key, value, origin, &found);
+
+	if (found)
 	{
-		return config_parse_rule(config, p, value, origin);
+		p->has_batching = true;
+		return ok;
 	}
 	log_error("%s: unknown processor setting \"%s\"", origin, key);
 	return false;
@@ -573,6 +623,7 @@ typedef enum SectionKind
 	SECTION_NONE,
 	SECTION_RECKON,
 	SECTION_LOOKUP,
+	SECTION_GROUP,
 	SECTION_PROCESSOR
 } SectionKind;
 
@@ -603,7 +654,7 @@ config_begin_section(ConfigParser *cp, char *header)
 	if (name == NULL || !config_identifier_is_valid(name))
 	{
 		log_error("%s: invalid section header: expected [reckon], "
-		          "[lookup NAME] or [processor ID]",
+		          "[lookup NAME], [group NAME] or [processor ID]",
 		          cp->origin);
 		return false;
 	}
@@ -622,6 +673,32 @@ config_begin_section(ConfigParser *cp, char *header)
 		snprintf(config->lookups[cp->index].name, CONFIG_NAME_MAX, "%s", name);
 		snprintf(config->lookups[cp->index].origin, CONFIG_ORIGIN_MAX, "%s",
 		         cp->origin);
+		return true;
+	}
+	if (strcmp(header, "group") == 0)
+	{
+		for (int i = 0; i < config->ngroups; i++)
+		{
+			if (strcmp(config->groups[i].name, name) == 0)
+			{
+				log_error("%s: group \"%s\" is defined twice", cp->origin,
+				          name);
+				return false;
+			}
+		}
+		if (config->ngroups >= CONFIG_PROCESSORS_MAX)
+		{
+			log_error("%s: more than %d groups", cp->origin,
+			          CONFIG_PROCESSORS_MAX);
+			return false;
+		}
+		cp->section = SECTION_GROUP;
+		cp->index = config->ngroups++;
+		ConfigGroup *g = &config->groups[cp->index];
+		snprintf(g->name, CONFIG_NAME_MAX, "%s", name);
+		snprintf(g->origin, sizeof(g->origin), "%s", cp->origin);
+		g->window_ms = 20;
+		g->batch_size = 1000;
 		return true;
 	}
 	if (strcmp(header, "processor") == 0)
@@ -696,6 +773,9 @@ config_parse_line(ConfigParser *cp, char *line)
 		case SECTION_LOOKUP:
 			return config_set_lookup(&cp->config->lookups[cp->index], key,
 			                         value, cp->origin);
+		case SECTION_GROUP:
+			return config_set_group(cp->config, &cp->config->groups[cp->index],
+			                        key, value, cp->origin);
 		case SECTION_PROCESSOR:
 			return config_set_processor(cp->config,
 			                            &cp->config->processors[cp->index], key,
@@ -823,6 +903,66 @@ config_add_table(Config *config, const char *schema, const char *table)
 	return true;
 }
 
+/*
+ * Put p in its group: the [group] it names, or a new group of its own made
+ * from its window, batch_size and dirty rules.
+ */
+static bool
+config_join_group(Config *config, ConfigProcessor *p)
+{
+	ConfigGroup *g = NULL;
+
+	if (p->group_name[0] != '\0')
+	{
+		if (p->has_batching)
+		{
+			log_error("%s: processor \"%s\" is in group \"%s\": its window, "
+			          "batch_size and dirty rules belong to the group",
+			          p->origin, p->id, p->group_name);
+			return false;
+		}
+		for (int i = 0; i < config->ngroups && g == NULL; i++)
+		{
+			if (strcmp(config->groups[i].name, p->group_name) == 0)
+			{
+				g = &config->groups[i];
+			}
+		}
+		if (g == NULL)
+		{
+			log_error("%s: processor \"%s\": unknown group \"%s\"", p->origin,
+			          p->id, p->group_name);
+			return false;
+		}
+	}
+	else
+	{
+		if (p->nrules == 0)
+		{
+			log_error("%s: processor \"%s\": no \"dirty\" rule and no "
+			          "group: nothing would ever run it",
+			          p->origin, p->id);
+			return false;
+		}
+		if (config->ngroups >= CONFIG_PROCESSORS_MAX)
+		{
+			log_error("%s: more than %d groups", p->origin,
+			          CONFIG_PROCESSORS_MAX);
+			return false;
+		}
+		g = &config->groups[config->ngroups++];
+		memcpy(g->origin, p->origin, sizeof(g->origin));
+		memcpy(g->name, p->id, sizeof(g->name));
+		g->window_ms = p->window_ms;
+		g->batch_size = p->batch_size;
+		g->nrules = p->nrules;
+		memcpy(g->rules, p->rules, sizeof(g->rules));
+	}
+	p->group = (int)(g - config->groups);
+	g->members[g->nmembers++] = (int)(p - config->processors);
+	return true;
+}
+
 static bool
 config_finish_processor(Config *config, ConfigProcessor *p)
 {
@@ -832,13 +972,6 @@ config_finish_processor(Config *config, ConfigProcessor *p)
 		    "%s: processor \"%s\": missing \"sql\" (the name of a statement "
 		    "in sql/, or a file path)",
 		    p->origin, p->id);
-		return false;
-	}
-	if (p->nrules == 0)
-	{
-		log_error("%s: processor \"%s\": no \"dirty\" rule: nothing would ever "
-		          "run it",
-		          p->origin, p->id);
 		return false;
 	}
 	if (strchr(p->sql_name, '/') != NULL)
@@ -862,14 +995,7 @@ config_finish_processor(Config *config, ConfigProcessor *p)
 			return false;
 		}
 	}
-	for (int r = 0; r < p->nrules; r++)
-	{
-		if (!config_add_table(config, p->rules[r].schema, p->rules[r].table))
-		{
-			return false;
-		}
-	}
-	return true;
+	return config_join_group(config, p);
 }
 
 bool
@@ -910,6 +1036,25 @@ config_finish(Config *config)
 		{
 			/* error already logged */
 			return false;
+		}
+	}
+	for (int i = 0; i < config->ngroups; i++)
+	{
+		ConfigGroup *g = &config->groups[i];
+
+		if (g->nmembers == 0 || g->nrules == 0)
+		{
+			log_error("%s: group \"%s\" has %s", g->origin, g->name,
+			          g->nmembers == 0 ? "no processor" : "no \"dirty\" rule");
+			return false;
+		}
+		for (int r = 0; r < g->nrules; r++)
+		{
+			if (!config_add_table(config, g->rules[r].schema,
+			                      g->rules[r].table))
+			{
+				return false;
+			}
 		}
 	}
 	return true;

@@ -35,6 +35,8 @@ typedef struct Daemon
 	const Config *config; /* borrowed */
 	Processor procs[CONFIG_PROCESSORS_MAX];
 	int nprocs;
+	Group groups[CONFIG_PROCESSORS_MAX];
+	int ngroups;
 	Apply apply;
 	Stream *stream; /* owned */
 	Recompute rc;
@@ -82,7 +84,7 @@ daemon_can_read(void *arg)
 {
 	Daemon *d = arg;
 
-	return !sched_is_full(d->procs, d->nprocs, d->config->dirty_keys_max) &&
+	return !sched_is_full(d->groups, d->ngroups, d->config->dirty_keys_max) &&
 	       (int64_t)d->apply.npending < d->config->dirty_keys_max;
 }
 
@@ -192,29 +194,28 @@ daemon_try_sql(Daemon *d, int64_t now_us)
 }
 
 static void
-daemon_run_batch(Daemon *d, Processor *p)
+daemon_run_batch(Daemon *d, Group *g)
 {
-	Batch *batch = sched_take(p, d->apply.ack.received);
-	PgconnStatus status = recompute_run(&d->rc, p, batch, &d->apply);
+	Batch *batch = sched_take(g, d->apply.ack.received);
+	PgconnStatus status = recompute_run(&d->rc, g, batch, &d->apply);
 
 	if (status == PGCONN_OK)
 	{
-		sched_done(p);
+		sched_done(g);
 		return;
 	}
 	/* error already logged; the keys stay in flight and hold the ack */
 	int64_t delay_ms =
-	    sched_failed(p, common_monotonic_us(), d->config->retry_min_ms,
+	    sched_failed(g, common_monotonic_us(), d->config->retry_min_ms,
 	                 d->config->retry_max_ms);
-	log_warn("processor \"%s\": batch of %d keys failed (attempt %d), "
+	log_warn("group \"%s\": batch of %d keys failed (attempt %d), "
 	         "retrying in %lld ms",
-	         p->config->id, batch->nkeys, p->failures, (long long)delay_ms);
-	if (p->failures >= 5 && p->failures % 5 == 0)
+	         g->config->name, batch->nkeys, g->failures, (long long)delay_ms);
+	if (g->failures >= 5 && g->failures % 5 == 0)
 	{
-		log_error("processor \"%s\" (challenge \"%s\") has failed %d times in "
-		          "a row; its keys stay dirty and the acknowledged position "
-		          "cannot pass them",
-		          p->config->id, p->config->challenge_id, p->failures);
+		log_error("group \"%s\" has failed %d times in a row; its keys stay "
+		          "dirty and the acknowledged position cannot pass them",
+		          g->config->name, g->failures);
 	}
 }
 
@@ -227,19 +228,22 @@ daemon_stats(Daemon *d)
 	const Processor *slowest = NULL;
 
 	per[0] = '\0';
-	for (int i = 0; i < d->nprocs; i++)
+	for (int i = 0; i < d->ngroups; i++)
 	{
-		Processor *p = &d->procs[i];
+		const Group *g = &d->groups[i];
 
 		used += (size_t)snprintf(per + used, sizeof(per) - used, "%s%s=%zu",
-		                         i ? " " : "", p->config->id, p->dirty.count);
+		                         i ? " " : "", g->config->name, g->dirty.count);
 		if (used >= sizeof(per))
 		{
 			used = sizeof(per) - 1;
 		}
-		if (slowest == NULL || p->slowest_us > slowest->slowest_us)
+	}
+	for (int i = 0; i < d->nprocs; i++)
+	{
+		if (slowest == NULL || d->procs[i].slowest_us > slowest->slowest_us)
 		{
-			slowest = p;
+			slowest = &d->procs[i];
 		}
 	}
 	getrusage(RUSAGE_SELF, &usage);
@@ -249,7 +253,7 @@ daemon_stats(Daemon *d)
 	    LSN_FORMAT_ARGS(d->apply.ack.received),
 	    LSN_FORMAT_ARGS(d->apply.ack.flushed),
 	    LSN_FORMAT_ARGS(stream_server_lsn(d->stream)),
-	    (long long)d->apply.messages, sched_dirty_total(d->procs, d->nprocs),
+	    (long long)d->apply.messages, sched_dirty_total(d->groups, d->ngroups),
 	    per, slowest ? slowest->config->id : "-",
 	    slowest ? (double)slowest->slowest_us / 1000.0 : 0.0, usage.ru_maxrss);
 	for (int i = 0; i < d->nprocs; i++)
@@ -331,7 +335,7 @@ daemon_setup(Daemon *d)
 	{
 		return false;
 	}
-	if (!apply_init(&d->apply, d->config, d->procs, d->nprocs, confirmed))
+	if (!apply_init(&d->apply, d->config, d->groups, d->ngroups, confirmed))
 	{
 		return false;
 	}
@@ -363,10 +367,10 @@ daemon_loop(Daemon *d)
 			daemon_stats(d);
 			d->stats_due_us = now_us + d->config->stats_interval_ms * 1000;
 		}
-		next = sched_next(d->procs, d->nprocs, now_us, &wait_us);
+		next = sched_next(d->groups, d->ngroups, now_us, &wait_us);
 		if (next >= 0 && recompute_is_connected(&d->rc))
 		{
-			daemon_run_batch(d, &d->procs[next]);
+			daemon_run_batch(d, &d->groups[next]);
 			continue;
 		}
 		if (next >= 0)
@@ -405,7 +409,18 @@ daemon_run(const Config *config)
 	d->nprocs = config->nprocessors;
 	for (int i = 0; i < d->nprocs; i++)
 	{
-		sched_processor_init(&d->procs[i], &config->processors[i]);
+		d->procs[i] = (Processor){.config = &config->processors[i]};
+	}
+	d->ngroups = config->ngroups;
+	for (int i = 0; i < d->ngroups; i++)
+	{
+		Group *g = &d->groups[i];
+
+		sched_group_init(g, &config->groups[i]);
+		for (int m = 0; m < g->config->nmembers; m++)
+		{
+			g->members[g->nmembers++] = &d->procs[g->config->members[m]];
+		}
 	}
 	if (!daemon_setup(d))
 	{
@@ -436,9 +451,9 @@ daemon_run(const Config *config)
 	stream_destroy(d->stream);
 	recompute_free(&d->rc);
 	apply_free(&d->apply);
-	for (int i = 0; i < d->nprocs; i++)
+	for (int i = 0; i < d->ngroups; i++)
 	{
-		sched_processor_free(&d->procs[i]);
+		sched_group_free(&d->groups[i]);
 	}
 	free(d);
 	return code;

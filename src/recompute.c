@@ -47,7 +47,7 @@ recompute_statement_name(const Processor *p, char *buf, size_t size)
 }
 
 PgconnStatus
-recompute_connect(Recompute *rc, Processor *procs, int nprocs)
+recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
 {
 	static const unsigned int types[3] = {PGCONN_TYPE_INT8_ARRAY,
 	                                      PGCONN_TYPE_TEXT, PGCONN_TYPE_INT8};
@@ -242,10 +242,16 @@ recompute_format_ids(Recompute *rc, const Batch *batch)
 	rc->ids[used] = '\0';
 }
 
+/*
+ * The commit time behind a completion: that of the user's own key, or, when
+ * the batch is keyed by another entity (a referrer, a track owner), the
+ * newest commit of the batch.
+ */
 static int64_t
 recompute_commit_us(const Batch *batch, const char *user_id)
 {
 	int64_t key = strtoll(user_id, NULL, 10);
+	int64_t newest = 0;
 
 	for (int i = 0; i < batch->nkeys; i++)
 	{
@@ -253,11 +259,15 @@ recompute_commit_us(const Batch *batch, const char *user_id)
 		{
 			return batch->commit_us[i];
 		}
+		if (batch->commit_us[i] > newest)
+		{
+			newest = batch->commit_us[i];
+		}
 	}
-	return 0;
+	return newest;
 }
 
-/* Log each completion with its commit-to-completion latency; count rows. */
+/* Log each completion with its commit-to-completion latency; count them. */
 static int
 recompute_report(const Processor *p, const Batch *batch,
                  const PgconnResult *res, int64_t done_us)
@@ -286,53 +296,39 @@ recompute_report(const Processor *p, const Batch *batch,
 	return completions;
 }
 
-PgconnStatus
-recompute_run(Recompute *rc, Processor *p, Batch *batch, Apply *apply)
+/* Run one member's statement on the batch's keys (already in rc->ids). */
+static PgconnStatus
+recompute_member(Recompute *rc, const Processor *p, PgconnResult **res)
 {
 	char name[CONFIG_NAME_MAX + 16];
 	char what[CONFIG_NAME_MAX + 64];
 	char create_min[32];
-	const char *values[3] = {NULL, p->config->challenge_id, create_min};
-	PgconnResult *res = NULL;
+	const char *values[3] = {rc->ids, p->config->challenge_id, create_min};
 	PgconnStatus status;
-	int64_t start_us = common_monotonic_us();
-	int64_t elapsed_us;
-	int rows;
-	int completions;
 
-	ASSERT(batch->nkeys > 0);
-	if (!recompute_is_connected(rc))
-	{
-		return PGCONN_RETRY;
-	}
-	status = recompute_wait_visible(rc, apply);
-	if (status != PGCONN_OK)
-	{
-		return status;
-	}
-	recompute_format_ids(rc, batch);
-	values[0] = rc->ids;
 	snprintf(create_min, sizeof(create_min), "%" PRId64, p->config->create_min);
 	recompute_statement_name(p, name, sizeof(name));
 	snprintf(what, sizeof(what), "recompute of processor \"%s\"",
 	         p->config->id);
 	log_trace("%s: keys %s", what, rc->ids);
-	status = pgconn_exec_prepared(rc->conn, what, name, 3, values, &res,
+	status = pgconn_exec_prepared(rc->conn, what, name, 3, values, res,
 	                              rc->wait, rc->wait_arg,
 	                              rc->config->statement_timeout_ms + 30 * 1000);
-	if (status != PGCONN_OK)
+	if (status == PGCONN_OK &&
+	    !pgconn_check_shape(*res, what, -1, RECOMPUTE_COLUMNS))
 	{
-		return status;
+		status = PGCONN_FAIL;
 	}
-	if (!pgconn_check_shape(res, what, -1, RECOMPUTE_COLUMNS))
-	{
-		pgconn_result_free(res);
-		return PGCONN_FAIL;
-	}
-	elapsed_us = common_monotonic_us() - start_us;
-	rows = pgconn_result_rows(res);
-	completions = recompute_report(p, batch, res, common_now_us());
-	pgconn_result_free(res);
+	return status;
+}
+
+/* After the commit: log each member's run and count it. */
+static void
+recompute_account(Recompute *rc, Processor *p, const Batch *batch,
+                  const PgconnResult *res, int64_t elapsed_us)
+{
+	int rows = pgconn_result_rows(res);
+	int completions = recompute_report(p, batch, res, common_now_us());
 
 	log_info("processor \"%s\": %d keys, %d rows written, %d completed in "
 	         "%.1f ms, LSN %X/%X..%X/%X",
@@ -354,7 +350,66 @@ recompute_run(Recompute *rc, Processor *p, Batch *batch, Apply *apply)
 	{
 		p->slowest_us = elapsed_us;
 	}
-	return PGCONN_OK;
+}
+
+static PgconnStatus
+recompute_simple(Recompute *rc, const char *command)
+{
+	return pgconn_exec(rc->conn, command, command, 0, NULL, NULL, rc->wait,
+	                   rc->wait_arg, 60 * 1000);
+}
+
+PgconnStatus
+recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
+{
+	PgconnResult *results[CONFIG_PROCESSORS_MAX] = {NULL};
+	int64_t elapsed_us[CONFIG_PROCESSORS_MAX];
+	bool is_transaction = g->nmembers > 1;
+	PgconnStatus status;
+	int done = 0;
+
+	ASSERT(batch->nkeys > 0);
+	if (!recompute_is_connected(rc))
+	{
+		return PGCONN_RETRY;
+	}
+	status = recompute_wait_visible(rc, apply);
+	if (status != PGCONN_OK)
+	{
+		return status;
+	}
+	recompute_format_ids(rc, batch);
+	/* a group's members run in order, all or none of them committed */
+	if (is_transaction)
+	{
+		status = recompute_simple(rc, "BEGIN");
+	}
+	while (status == PGCONN_OK && done < g->nmembers)
+	{
+		int64_t start_us = common_monotonic_us();
+
+		status = recompute_member(rc, g->members[done], &results[done]);
+		elapsed_us[done] = common_monotonic_us() - start_us;
+		done++;
+	}
+	if (is_transaction && status == PGCONN_OK)
+	{
+		status = recompute_simple(rc, "COMMIT");
+	}
+	else if (is_transaction && recompute_is_connected(rc))
+	{
+		(void)recompute_simple(rc, "ROLLBACK");
+	}
+	for (int i = 0; i < done; i++)
+	{
+		if (status == PGCONN_OK)
+		{
+			recompute_account(rc, g->members[i], batch, results[i],
+			                  elapsed_us[i]);
+		}
+		pgconn_result_free(results[i]);
+	}
+	return status;
 }
 
 PgconnStatus

@@ -1,5 +1,5 @@
 /*
- * sched.c: processor state and batch selection (see sched.h). The only
+ * sched.c: group state and batch selection (see sched.h). The only
  * place batches are formed and retried, so "users stay dirty until their
  * batch commits" is enforced here and nowhere else.
  */
@@ -8,21 +8,21 @@
 #include <stdlib.h>
 
 void
-sched_processor_init(Processor *p, const ConfigProcessor *config)
+sched_group_init(Group *g, const ConfigGroup *config)
 {
-	*p = (Processor){.config = config};
-	dirty_set_init(&p->dirty);
+	*g = (Group){.config = config};
+	dirty_set_init(&g->dirty);
 }
 
 void
-sched_processor_free(Processor *p)
+sched_group_free(Group *g)
 {
-	dirty_set_clear(&p->dirty);
-	batch_free(&p->inflight);
+	dirty_set_clear(&g->dirty);
+	batch_free(&g->inflight);
 }
 
 bool
-sched_hold(const Processor *procs, int n, Lsn *hold)
+sched_hold(const Group *groups, int n, Lsn *hold)
 {
 	bool found = false;
 
@@ -31,13 +31,13 @@ sched_hold(const Processor *procs, int n, Lsn *hold)
 		Lsn lsn;
 		int64_t dirty_us;
 
-		if (procs[i].has_inflight &&
-		    (!found || procs[i].inflight.safe_lsn < *hold))
+		if (groups[i].has_inflight &&
+		    (!found || groups[i].inflight.safe_lsn < *hold))
 		{
-			*hold = procs[i].inflight.safe_lsn;
+			*hold = groups[i].inflight.safe_lsn;
 			found = true;
 		}
-		if (dirty_set_head(&procs[i].dirty, &lsn, &dirty_us) &&
+		if (dirty_set_head(&groups[i].dirty, &lsn, &dirty_us) &&
 		    (!found || lsn < *hold))
 		{
 			*hold = lsn;
@@ -48,23 +48,23 @@ sched_hold(const Processor *procs, int n, Lsn *hold)
 }
 
 size_t
-sched_dirty_total(const Processor *procs, int n)
+sched_dirty_total(const Group *groups, int n)
 {
 	size_t total = 0;
 
 	for (int i = 0; i < n; i++)
 	{
-		total += procs[i].dirty.count;
+		total += groups[i].dirty.count;
 	}
 	return total;
 }
 
 bool
-sched_is_full(const Processor *procs, int n, int64_t dirty_keys_max)
+sched_is_full(const Group *groups, int n, int64_t dirty_keys_max)
 {
 	for (int i = 0; i < n; i++)
 	{
-		if ((int64_t)procs[i].dirty.count >= dirty_keys_max)
+		if ((int64_t)groups[i].dirty.count >= dirty_keys_max)
 		{
 			return true;
 		}
@@ -72,9 +72,9 @@ sched_is_full(const Processor *procs, int n, int64_t dirty_keys_max)
 	return false;
 }
 
-/* When processor p can run next, and how old its work is; false if idle. */
+/* When group p can run next, and how old its work is; false if idle. */
 static bool
-sched_ready_at(const Processor *p, int64_t *ready_us, int64_t *since_us)
+sched_ready_at(const Group *p, int64_t *ready_us, int64_t *since_us)
 {
 	Lsn lsn;
 	int64_t dirty_us;
@@ -95,7 +95,7 @@ sched_ready_at(const Processor *p, int64_t *ready_us, int64_t *since_us)
 }
 
 int
-sched_next(const Processor *procs, int n, int64_t now_us, int64_t *wait_us)
+sched_next(const Group *groups, int n, int64_t now_us, int64_t *wait_us)
 {
 	int best = -1;
 	int64_t best_since = 0;
@@ -106,7 +106,7 @@ sched_next(const Processor *procs, int n, int64_t now_us, int64_t *wait_us)
 		int64_t ready_us;
 		int64_t since_us;
 
-		if (!sched_ready_at(&procs[i], &ready_us, &since_us))
+		if (!sched_ready_at(&groups[i], &ready_us, &since_us))
 		{
 			continue;
 		}
@@ -131,7 +131,7 @@ sched_next(const Processor *procs, int n, int64_t now_us, int64_t *wait_us)
 }
 
 Batch *
-sched_take(Processor *p, Lsn received)
+sched_take(Group *p, Lsn received)
 {
 	if (!p->has_inflight)
 	{
@@ -147,7 +147,7 @@ sched_take(Processor *p, Lsn received)
 }
 
 void
-sched_done(Processor *p)
+sched_done(Group *p)
 {
 	ASSERT(p->has_inflight);
 	p->has_inflight = false;
@@ -189,7 +189,7 @@ sched_backoff_ms(int attempt, int64_t min_ms, int64_t max_ms)
 }
 
 int64_t
-sched_failed(Processor *p, int64_t now_us, int64_t min_ms, int64_t max_ms)
+sched_failed(Group *p, int64_t now_us, int64_t min_ms, int64_t max_ms)
 {
 	int64_t delay_ms;
 

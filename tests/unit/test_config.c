@@ -504,18 +504,29 @@ test_config_embedded_default(void **state)
 		assert_non_null(p->sql_text);
 		assert_true(p->sql_text[0] != '\0');
 		assert_false(p->sql_text_owned);
-		assert_true(p->nrules >= 1);
-		assert_true(p->batch_size >= 1);
+		assert_true(config.groups[p->group].nrules >= 1);
+		assert_true(config.groups[p->group].batch_size >= 1);
 	}
+	/* p1, p2, p3: one group, in that order */
+	const ConfigGroup *plays = &config.groups[config.processors[0].group];
+	assert_string_equal(plays->name, "plays");
+	assert_int_equal(plays->nmembers, 3);
+	for (int i = 0; i < 3; i++)
+	{
+		assert_int_equal(plays->members[i], i);
+	}
+	/* c and u: groups of their own */
+	assert_int_equal(config.ngroups, 3);
+	assert_int_equal(config.groups[config.processors[3].group].nmembers, 1);
 	/* p1: a play dirties its track's owner through the lookup */
 	assert_string_equal(config.processors[0].sql_name, "play_milestone");
 	assert_int_equal(config.processors[0].create_min, 1);
 	assert_int_equal(config.processors[1].create_min, 250);
 	assert_int_equal(config.processors[2].create_min, 1000);
-	assert_string_equal(config.processors[0].rules[0].table, "plays");
-	assert_string_equal(config.processors[0].rules[0].column, "play_item_id");
-	assert_int_equal(config.processors[0].rules[0].lookup, 0);
-	assert_int_equal(config.processors[0].rules[1].lookup, -1);
+	assert_string_equal(plays->rules[0].table, "plays");
+	assert_string_equal(plays->rules[0].column, "play_item_id");
+	assert_int_equal(plays->rules[0].lookup, 0);
+	assert_int_equal(plays->rules[1].lookup, -1);
 
 	for (int i = 0; i < 4; i++)
 	{
@@ -720,7 +731,23 @@ static const FileCase file_cases[] = {
      "[processor x]\nsql = no_such_statement\ndirty = public.users.user_id\n",
      STAGE_FINISH, 0, "no built-in statement \"no_such_statement\""},
     {"processor without a dirty rule", "[processor x]\nsql = play_milestone\n",
-     STAGE_FINISH, 0, "processor \"x\": no \"dirty\" rule"},
+     STAGE_FINISH, 1, "processor \"x\": no \"dirty\" rule"},
+    {"processor in an unknown group",
+     "[processor x]\nsql = play_milestone\ngroup = nowhere\n", STAGE_FINISH, 1,
+     "unknown group \"nowhere\""},
+    {"processor in a group with its own dirty rule",
+     "[group g]\ndirty = public.users.user_id\n[processor x]\n"
+     "sql = play_milestone\ngroup = g\nwindow = 1s\n",
+     STAGE_FINISH, 3, "belong to the group"},
+    {"group without processors",
+     "[group g]\ndirty = public.users.user_id\n" GOOD_PROC, STAGE_FINISH, 1,
+     "group \"g\" has no processor"},
+    {"group without a dirty rule",
+     "[group g]\nwindow = 5ms\n[processor x]\nsql = play_milestone\n"
+     "group = g\n",
+     STAGE_FINISH, 1, "group \"g\" has no \"dirty\" rule"},
+    {"unknown group setting", "[group g]\nsql = play_milestone\n", STAGE_LOAD,
+     2, "unknown group setting \"sql\""},
     {"sql file that does not exist",
      "[processor x]\nsql = /nonexistent/reckon/q.sql\n"
      "dirty = public.users.user_id\n",

@@ -1,6 +1,6 @@
 /*
- * test_sched.c: unit tests for sched.c with hand-built ConfigProcessor and
- * Processor structs. Covers: sched_next is -1 and leaves *wait_us alone when
+ * test_sched.c: unit tests for sched.c with hand-built ConfigGroup and
+ * Group structs. Covers: sched_next is -1 and leaves *wait_us alone when
  * nothing is pending; the coalescing window (not ready before
  * dirty_us + window, ready from then on, wait_us = the time remaining, the
  * soonest over processors); the oldest work runs first, including a retried
@@ -24,12 +24,12 @@
 
 #define NO_WAIT (-4242)
 
-static ConfigProcessor
+static ConfigGroup
 make_config(const char *id, int64_t window_ms, int batch_size)
 {
-	ConfigProcessor c = {0};
+	ConfigGroup c = {0};
 
-	snprintf(c.id, sizeof(c.id), "%s", id);
+	snprintf(c.name, sizeof(c.name), "%s", id);
 	c.window_ms = window_ms;
 	c.batch_size = batch_size;
 	return c;
@@ -38,14 +38,14 @@ make_config(const char *id, int64_t window_ms, int batch_size)
 static void
 test_sched_idle(void **state)
 {
-	ConfigProcessor cfg = make_config("p", 20, 10);
-	Processor procs[2];
+	ConfigGroup cfg = make_config("p", 20, 10);
+	Group procs[2];
 	int64_t wait_us = NO_WAIT;
 	Lsn hold = 99;
 
 	(void)state;
-	sched_processor_init(&procs[0], &cfg);
-	sched_processor_init(&procs[1], &cfg);
+	sched_group_init(&procs[0], &cfg);
+	sched_group_init(&procs[1], &cfg);
 	assert_ptr_equal(procs[0].config, &cfg);
 	assert_false(procs[0].has_inflight);
 	assert_int_equal(procs[0].failures, 0);
@@ -60,20 +60,20 @@ test_sched_idle(void **state)
 	assert_int_equal(sched_dirty_total(procs, 2), 0);
 	assert_false(sched_is_full(procs, 2, 1));
 
-	sched_processor_free(&procs[0]);
-	sched_processor_free(&procs[1]);
+	sched_group_free(&procs[0]);
+	sched_group_free(&procs[1]);
 }
 
 static void
 test_sched_window(void **state)
 {
-	ConfigProcessor cfg = make_config("p", 20, 10);
-	Processor p;
+	ConfigGroup cfg = make_config("p", 20, 10);
+	Group p;
 	const int64_t t0 = 5000000;
 	int64_t wait_us = NO_WAIT;
 
 	(void)state;
-	sched_processor_init(&p, &cfg);
+	sched_group_init(&p, &cfg);
 	dirty_set_add(&p.dirty, 1, 100, t0, 0);
 	/* later keys do not push the window back */
 	dirty_set_add(&p.dirty, 2, 100, t0 + 15000, 0);
@@ -94,23 +94,23 @@ test_sched_window(void **state)
 	assert_int_equal(sched_next(&p, 1, t0 + 999999, &wait_us), 0);
 	assert_int_equal(wait_us, NO_WAIT);
 
-	sched_processor_free(&p);
+	sched_group_free(&p);
 }
 
 static void
 test_sched_zero_window(void **state)
 {
-	ConfigProcessor cfg = make_config("p", 0, 10);
-	Processor p;
+	ConfigGroup cfg = make_config("p", 0, 10);
+	Group p;
 	int64_t wait_us = NO_WAIT;
 
 	(void)state;
-	sched_processor_init(&p, &cfg);
+	sched_group_init(&p, &cfg);
 	dirty_set_add(&p.dirty, 1, 100, 777, 0);
 	assert_int_equal(sched_next(&p, 1, 776, &wait_us), -1);
 	assert_int_equal(wait_us, 1);
 	assert_int_equal(sched_next(&p, 1, 777, &wait_us), 0);
-	sched_processor_free(&p);
+	sched_group_free(&p);
 }
 
 typedef struct OldestCase
@@ -142,15 +142,15 @@ test_sched_oldest_first(void **state)
 	for (size_t i = 0; i < sizeof(oldest_cases) / sizeof(oldest_cases[0]); i++)
 	{
 		const OldestCase *c = &oldest_cases[i];
-		ConfigProcessor cfg[3];
-		Processor procs[3];
+		ConfigGroup cfg[3];
+		Group procs[3];
 		int64_t wait_us = NO_WAIT;
 		int next;
 
 		for (int k = 0; k < 3; k++)
 		{
 			cfg[k] = make_config("p", c->window_ms[k], 10);
-			sched_processor_init(&procs[k], &cfg[k]);
+			sched_group_init(&procs[k], &cfg[k]);
 			if (c->dirty_us[k] >= 0)
 			{
 				dirty_set_add(&procs[k].dirty, 1, 1, c->dirty_us[k], 0);
@@ -175,7 +175,7 @@ test_sched_oldest_first(void **state)
 		}
 		for (int k = 0; k < 3; k++)
 		{
-			sched_processor_free(&procs[k]);
+			sched_group_free(&procs[k]);
 		}
 	}
 }
@@ -183,13 +183,13 @@ test_sched_oldest_first(void **state)
 static void
 test_sched_take_and_done(void **state)
 {
-	ConfigProcessor cfg = make_config("p", 0, 3);
-	Processor p;
+	ConfigGroup cfg = make_config("p", 0, 3);
+	Group p;
 	Batch *batch;
 	Lsn hold = 0;
 
 	(void)state;
-	sched_processor_init(&p, &cfg);
+	sched_group_init(&p, &cfg);
 	for (int64_t k = 1; k <= 5; k++)
 	{
 		dirty_set_add(&p.dirty, k, (Lsn)(10 * k), 100 * k, 0);
@@ -230,14 +230,14 @@ test_sched_take_and_done(void **state)
 	assert_true(batch->safe_lsn == 40);
 	sched_done(&p);
 	assert_false(sched_hold(&p, 1, &hold));
-	sched_processor_free(&p);
+	sched_group_free(&p);
 }
 
 static void
 test_sched_failed_retry(void **state)
 {
-	ConfigProcessor cfg = make_config("p", 20, 2);
-	Processor p;
+	ConfigGroup cfg = make_config("p", 20, 2);
+	Group p;
 	Batch *batch;
 	const int64_t t0 = 10000000;
 	int64_t now = t0 + 20000;
@@ -246,7 +246,7 @@ test_sched_failed_retry(void **state)
 	Lsn hold = 0;
 
 	(void)state;
-	sched_processor_init(&p, &cfg);
+	sched_group_init(&p, &cfg);
 	dirty_set_add(&p.dirty, 11, 100, t0, 0);
 	dirty_set_add(&p.dirty, 12, 110, t0 + 1, 0);
 	dirty_set_add(&p.dirty, 13, 120, t0 + 2, 0);
@@ -314,22 +314,22 @@ test_sched_failed_retry(void **state)
 	assert_true(batch->upto_lsn == 1000);
 	sched_done(&p);
 	assert_false(sched_hold(&p, 1, &hold));
-	sched_processor_free(&p);
+	sched_group_free(&p);
 }
 
 static void
 test_sched_retry_is_oldest_work(void **state)
 {
-	ConfigProcessor cfg0 = make_config("a", 20, 10);
-	ConfigProcessor cfg1 = make_config("b", 20, 10);
-	Processor procs[2];
+	ConfigGroup cfg0 = make_config("a", 20, 10);
+	ConfigGroup cfg1 = make_config("b", 20, 10);
+	Group procs[2];
 	int64_t wait_us = NO_WAIT;
 	int64_t retry_at;
 	Lsn hold = 0;
 
 	(void)state;
-	sched_processor_init(&procs[0], &cfg0);
-	sched_processor_init(&procs[1], &cfg1);
+	sched_group_init(&procs[0], &cfg0);
+	sched_group_init(&procs[1], &cfg1);
 	/* processor 1's batch, dirtied at 1000, fails */
 	dirty_set_add(&procs[1].dirty, 7, 5, 1000, 0);
 	(void)sched_take(&procs[1], 10);
@@ -349,21 +349,21 @@ test_sched_retry_is_oldest_work(void **state)
 	assert_true(sched_hold(procs, 2, &hold));
 	assert_true(hold == 5);
 
-	sched_processor_free(&procs[0]);
-	sched_processor_free(&procs[1]);
+	sched_group_free(&procs[0]);
+	sched_group_free(&procs[1]);
 }
 
 static void
 test_sched_hold_minimum(void **state)
 {
-	ConfigProcessor cfg = make_config("p", 20, 1);
-	Processor procs[3];
+	ConfigGroup cfg = make_config("p", 20, 1);
+	Group procs[3];
 	Lsn hold = 0;
 
 	(void)state;
 	for (int i = 0; i < 3; i++)
 	{
-		sched_processor_init(&procs[i], &cfg);
+		sched_group_init(&procs[i], &cfg);
 	}
 	dirty_set_add(&procs[0].dirty, 1, 300, 0, 0);
 	dirty_set_add(&procs[1].dirty, 1, 200, 0, 0);
@@ -413,7 +413,7 @@ test_sched_hold_minimum(void **state)
 
 	for (int i = 0; i < 3; i++)
 	{
-		sched_processor_free(&procs[i]);
+		sched_group_free(&procs[i]);
 	}
 }
 
@@ -437,13 +437,13 @@ test_sched_is_full(void **state)
 	for (size_t i = 0; i < sizeof(full_cases) / sizeof(full_cases[0]); i++)
 	{
 		const FullCase *c = &full_cases[i];
-		ConfigProcessor cfg = make_config("p", 20, 100);
-		Processor procs[3];
+		ConfigGroup cfg = make_config("p", 20, 100);
+		Group procs[3];
 		size_t total = 0;
 
 		for (int k = 0; k < 3; k++)
 		{
-			sched_processor_init(&procs[k], &cfg);
+			sched_group_init(&procs[k], &cfg);
 			for (int key = 0; key < c->counts[k]; key++)
 			{
 				dirty_set_add(&procs[k].dirty, key, 1, 0, 0);
@@ -459,7 +459,7 @@ test_sched_is_full(void **state)
 		assert_int_equal(sched_dirty_total(procs, 3), total);
 		for (int k = 0; k < 3; k++)
 		{
-			sched_processor_free(&procs[k]);
+			sched_group_free(&procs[k]);
 		}
 	}
 }
@@ -467,11 +467,11 @@ test_sched_is_full(void **state)
 static void
 test_sched_is_full_excludes_inflight(void **state)
 {
-	ConfigProcessor cfg = make_config("p", 0, 2);
-	Processor p;
+	ConfigGroup cfg = make_config("p", 0, 2);
+	Group p;
 
 	(void)state;
-	sched_processor_init(&p, &cfg);
+	sched_group_init(&p, &cfg);
 	for (int key = 0; key < 3; key++)
 	{
 		dirty_set_add(&p.dirty, key, 1, 0, 0);
@@ -481,7 +481,7 @@ test_sched_is_full_excludes_inflight(void **state)
 	assert_false(sched_is_full(&p, 1, 3));
 	assert_true(sched_is_full(&p, 1, 1));
 	assert_int_equal(sched_dirty_total(&p, 1), 1);
-	sched_processor_free(&p);
+	sched_group_free(&p);
 }
 
 typedef struct BackoffCase
