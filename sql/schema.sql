@@ -125,6 +125,15 @@ CREATE TABLE public.user_events (
 -- keys contain the user id(s) concerned (users.user_id,
 -- follows.follower_user_id/followee_user_id, reposts.user_id, saves.user_id,
 -- user_events.user_id), so the logged key already names the user.
+-- user_events is also read by referrer (referred, referral): those
+-- processors are keyed by the referrer, which an UPDATE logs in the new row
+-- only. That is enough: when a user's referrer changes, the new referrer is
+-- dirtied and the old pair's rows stay by the rules (rows are never deleted,
+-- the old referrer's count of rewarded referrals does not go down), so the
+-- old referrer has nothing to recompute; a DELETE changes nothing either.
+-- comment_pin is keyed by the track owner: tracks FULL gives the old owner
+-- and the old pinned_comment_id, comments FULL the old entity_id (whose
+-- track's owner a comment change dirties).
 -- ---------------------------------------------------------------------------
 
 ALTER TABLE public.tracks REPLICA IDENTITY FULL;
@@ -137,14 +146,36 @@ ALTER TABLE public.playlists REPLICA IDENTITY FULL;
 -- (each statement starts from the batch's user ids and must reach every row
 -- it reads by an index; none may scan a whole table):
 --   tracks(owner_id)        play_milestone (a user's tracks), track_upload
+--   tracks(owner_id) WHERE pinned_comment_id IS NOT NULL
+--                           comment_pin (an owner's pinned tracks only)
 --   comments(user_id)       first_weekly_comment (a user's comments)
+--   comments PK             comment_pin (the pinned comment)
 --   aggregate_plays PK      play_milestone (plays per track)
---   users PK                play_milestone (eligibility)
---   user_challenges PK      all three (existing row / ON CONFLICT)
+--   users PK                play_milestone, profile_completion,
+--                           connect_verified, referred, referral, comment_pin
+--   follows PK              profile_completion (follower_user_id is its
+--                           leading column: a user's follows)
+--   reposts PK, saves PK    profile_completion (user_id leads)
+--   playlists(playlist_owner_id)
+--                           first_playlist (a user's playlists)
+--   user_events PK          mobile_install
+--   user_events(referrer, user_id)
+--                           referred, referral (a referrer's referrals, in
+--                           referred user order)
+--   user_challenges PK      all (existing row / ON CONFLICT; referral: has
+--                           this pair a row under r or rv)
+--   user_challenges(challenge_id, user_id) WHERE challenge_id IN ('r', 'rv')
+--                           referral (rows a referrer already has under r
+--                           or rv, for the cap); partial, so the other
+--                           challenges' rows pay nothing for it
 -- ---------------------------------------------------------------------------
 
 CREATE INDEX tracks_owner_id_idx ON public.tracks (owner_id);
+CREATE INDEX tracks_pinned_owner_id_idx ON public.tracks (owner_id)
+	WHERE pinned_comment_id IS NOT NULL;
 CREATE INDEX comments_user_id_idx ON public.comments (user_id);
+CREATE INDEX playlists_owner_id_idx ON public.playlists (playlist_owner_id);
+CREATE INDEX user_events_referrer_idx ON public.user_events (referrer, user_id);
 -- Deliberately no index on plays beyond its key: it is the busiest table and
 -- nothing reckon runs looks plays up (play counts come from aggregate_plays).
 
@@ -247,7 +278,15 @@ INSERT INTO public.challenges (id, type, amount, step_count, active) VALUES
 	('p2', 'numeric', 100, 1000, true),   -- 1,000 plays
 	('p3', 'numeric', 1000, 10000, true), -- 10,000 plays
 	('c', 'aggregate', 1, NULL, true),    -- first comment of an ISO week
-	('u', 'numeric', 1, 3, true);         -- 3 track uploads
+	('u', 'numeric', 1, 3, true),         -- 3 track uploads
+	('p', 'numeric', 1, 7, true),         -- profile completion, 7 facts
+	('fp', 'boolean', 2, NULL, true),     -- first playlist
+	('v', 'boolean', 5, NULL, true),      -- verified account
+	('m', 'boolean', 1, NULL, true),      -- mobile app installed
+	('rd', 'boolean', 1, NULL, true),     -- was referred by an existing user
+	('r', 'aggregate', 1, 5, true),       -- a referral (at most 5 rewarded)
+	('rv', 'aggregate', 1, 5000, true),   -- a referral by a verified user
+	('cp', 'aggregate', 10, NULL, true);  -- comment pinned by a verified artist
 
 -- What reckon writes. One row per (challenge, specifier); the specifier
 -- starts with the user id in lowercase hex. Rows are never deleted; once
@@ -264,5 +303,10 @@ CREATE TABLE public.user_challenges (
 	completed_at timestamptz,
 	PRIMARY KEY (challenge_id, specifier)
 );
+
+-- referral.sql counts the rows a referrer already has under r or rv (their
+-- user_id is the referrer): see the index list above.
+CREATE INDEX user_challenges_referral_idx ON public.user_challenges
+	(challenge_id, user_id) WHERE challenge_id IN ('r', 'rv');
 
 COMMIT;

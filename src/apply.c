@@ -157,6 +157,14 @@ apply_column_value(const DecodeColumn *cols, int ncols, const char *name,
 	const DecodeColumn *col = decode_find_column(cols, ncols, name);
 
 	*found = false;
+	if (col == NULL && cols == ev->identity)
+	{
+		/*
+		 * The old row holds only the replica identity's columns (the
+		 * primary key under REPLICA IDENTITY DEFAULT): nothing to dirty.
+		 */
+		return true;
+	}
 	if (col == NULL)
 	{
 		log_error("a %c message of %.*s.%.*s has no column \"%s\": was it "

@@ -315,6 +315,38 @@ daemon_idle_timeout_ms(Daemon *d, int64_t now_us, int64_t wait_us)
 	return (timeout_us + 999) / 1000;
 }
 
+/* One line per group: which changes feed which challenges. */
+static void
+daemon_log_group(const Config *config, const Group *g)
+{
+	char members[512];
+	char sources[1024];
+	size_t used = 0;
+
+	members[0] = '\0';
+	sources[0] = '\0';
+	for (int m = 0; m < g->nmembers && used < sizeof(members); m++)
+	{
+		used +=
+		    (size_t)snprintf(members + used, sizeof(members) - used, "%s%s",
+		                     m ? "," : "", g->members[m]->config->challenge_id);
+	}
+	used = 0;
+	for (int r = 0; r < g->config->nrules && used < sizeof(sources); r++)
+	{
+		const ConfigRule *rule = &g->config->rules[r];
+
+		used += (size_t)snprintf(
+		    sources + used, sizeof(sources) - used, "%s%s.%s.%s%s%s",
+		    r ? ", " : "", rule->schema, rule->table, rule->column,
+		    rule->lookup >= 0 ? " -> " : "",
+		    rule->lookup >= 0 ? config->lookups[rule->lookup].name : "");
+	}
+	log_info("group \"%s\" feeds %s from %s (window %lld ms, batch %d)",
+	         g->config->name, members, sources, (long long)g->config->window_ms,
+	         g->config->batch_size);
+}
+
 /* Connect, check the slot, load the lookups: failures here exit 1. */
 static bool
 daemon_setup(Daemon *d)
@@ -344,6 +376,10 @@ daemon_setup(Daemon *d)
 		return false;
 	}
 	d->stream = stream_create(d->config, cb, d);
+	for (int i = 0; i < d->ngroups; i++)
+	{
+		daemon_log_group(d->config, &d->groups[i]);
+	}
 	return true;
 }
 

@@ -52,6 +52,8 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 # --pid: tail (and the pipeline after it) ends when reckon does
+echo "demo: what feeds each challenge (from reckon's configuration):"
+grep 'feeds' "$CLUSTER_DIR/reckon.log" | sed 's/^.*INFO  daemon: /  /'
 tail -n 0 -F --pid="$RECKON_PID" "$CLUSTER_DIR/reckon.log" 2>/dev/null |
 	grep --line-buffered 'completed challenge' |
 	sed -u 's/^.*completed challenge /  completed /' &
@@ -61,7 +63,35 @@ TAIL_PID=$!
 # transaction, as listeners and uploaders produce them.
 exec 3> >(psql -X -q -v ON_ERROR_STOP=1 >/dev/null)
 
-echo "demo: driving plays, comments and uploads for $DEMO_SECONDS s (Ctrl-C stops)"
+# One step of the rest of the catalogue: fan 100 + i/8 fills in a profile
+# field, follows, reposts or saves (p), makes a playlist (fp), installs the
+# app (m), is referred by artist 1 (verified: rv) or 20 (not yet: r), which
+# gives the fan rd; every 40th step verifies an
+# artist (v), every 25th pins a fan's comment on artist 1's track (cp).
+demo_catalogue_step()
+{
+	local i=$1 fan=$((100 + $1 / 8))
+	case $((i % 8)) in
+		0) echo "update users set bio = 'bio', name = 'Fan $fan' where user_id = $fan;" ;;
+		1) echo "update users set profile_picture = 'p.jpg', cover_photo = 'c.jpg' where user_id = $fan;" ;;
+		2) echo "insert into follows(follower_user_id, followee_user_id) select $fan, g from generate_series(1, 5) g on conflict do nothing;" ;;
+		3) echo "insert into reposts(user_id, repost_item_id, repost_type) values ($fan, 1, 'track') on conflict do nothing;" ;;
+		4) echo "insert into saves(user_id, save_item_id, save_type) values ($fan, 1, 'track') on conflict do nothing;" ;;
+		5) echo "insert into playlists(playlist_id, playlist_owner_id) values ($fan, $fan) on conflict do nothing;" ;;
+		6) echo "insert into user_events(user_id, referrer, is_mobile_user) values ($fan, $((fan % 2 ? 1 : 20)), true) on conflict do nothing;" ;;
+	esac
+	if [ $((i % 40)) -eq 0 ] && [ $((8 + i / 40)) -le 20 ]; then
+		echo "update users set is_verified = true where user_id = $((8 + i / 40));"
+	fi
+	if [ $((i % 25)) -eq 0 ]; then
+		echo "insert into comments(comment_id, user_id, entity_id) values ($((100000 + i)), $fan, 1);"
+		echo "update tracks set pinned_comment_id = $((100000 + i)) where track_id = 1;"
+	fi
+}
+
+echo "demo: driving plays, comments, uploads, profile edits, follows, reposts,"
+echo "demo: saves, playlists, verifications, app installs, referrals and comment"
+echo "demo: pins for $DEMO_SECONDS s (Ctrl-C stops)"
 end=$(($(date +%s) + DEMO_SECONDS))
 track=41
 comment=1
@@ -78,6 +108,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 		echo "insert into tracks(track_id, owner_id) values ($track, $((i % 20 + 1)));" >&3
 		track=$((track + 1))
 	fi
+	demo_catalogue_step "$i" >&3
 	sleep 0.03
 done
 exec 3>&-

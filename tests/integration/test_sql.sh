@@ -4,10 +4,13 @@
 # directly through psql, without the daemon: every session PREPAREs the
 # statements with the parameter types src/recompute.c uses ($1 bigint[],
 # $2 text, $3 bigint) and EXECUTEs them. Then it replays
-# tests/integration/gen_workload.awk in slices, applies every statement to
-# every user after each slice (a perfect daemon) and checks the result with
-# tests/integration/oracle.sql, and checks that the oracle does see
-# deliberate corruption. Exits 1 on any failure.
+# tests/integration/gen_workload.awk in slices, applies every statement
+# (also the catalogue statements profile_completion, first_playlist,
+# connect_verified, mobile_install, referred, referral and comment_pin,
+# whose own rules are tested in test_sql_catalogue.sh) to every key after
+# each slice (a perfect daemon) and checks the result with
+# tests/integration/oracle.sql (with -v catalogue=1), and checks that the
+# oracle does see deliberate corruption. Exits 1 on any failure.
 #
 # Needs PostgreSQL 15 binaries (tests/integration/cluster.sh starts a
 # throwaway cluster and stops it at exit) and awk.
@@ -29,11 +32,14 @@ export PGTZ=America/Los_Angeles
 WORK="$CLUSTER_DIR/test_sql" # removed with the cluster
 mkdir -p "$WORK"
 PREP="$WORK/prepare.sql"
-STATEMENTS="play_milestone first_weekly_comment track_upload"
+STATEMENTS="play_milestone first_weekly_comment track_upload
+	profile_completion first_playlist connect_verified mobile_install
+	referred referral comment_pin"
 
-# sql: run stdin in one session in which the statements are prepared as
-# play_milestone, first_weekly_comment and track_upload. Unaligned, tuples
-# only, '|' between columns, no command tags; stops at the first error.
+# sql: run stdin in one session in which the statements are prepared under
+# their file names (play_milestone, first_weekly_comment, ...). Unaligned,
+# tuples only, '|' between columns, no command tags; stops at the first
+# error.
 sql()
 {
 	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f "$PREP" -f - 2>&1
@@ -112,10 +118,18 @@ SQL
 
 expect "catalogue seeded" \
 	"c|aggregate|1||t
+cp|aggregate|10||t
+fp|boolean|2||t
+m|boolean|1||t
+p|numeric|1|7|t
 p1|numeric|25|250|t
 p2|numeric|100|1000|t
 p3|numeric|1000|10000|t
-u|numeric|1|3|t" <<'SQL'
+r|aggregate|1|5|t
+rd|boolean|1||t
+rv|aggregate|1|5000|t
+u|numeric|1|3|t
+v|boolean|5||t" <<'SQL'
 SELECT id, type, amount, step_count, active FROM public.challenges;
 SQL
 
@@ -454,6 +468,27 @@ BEGIN
 	FOR r IN EXPLAIN EXECUTE track_upload('{255,4096}', 'u', 1) LOOP
 		INSERT INTO plans VALUES ('track_upload: ' || r."QUERY PLAN");
 	END LOOP;
+	FOR r IN EXPLAIN EXECUTE profile_completion('{255,4096}', 'p', 1) LOOP
+		INSERT INTO plans VALUES ('profile_completion: ' || r."QUERY PLAN");
+	END LOOP;
+	FOR r IN EXPLAIN EXECUTE first_playlist('{255,4096}', 'fp', 1) LOOP
+		INSERT INTO plans VALUES ('first_playlist: ' || r."QUERY PLAN");
+	END LOOP;
+	FOR r IN EXPLAIN EXECUTE connect_verified('{255,4096}', 'v', 1) LOOP
+		INSERT INTO plans VALUES ('connect_verified: ' || r."QUERY PLAN");
+	END LOOP;
+	FOR r IN EXPLAIN EXECUTE mobile_install('{255,4096}', 'm', 1) LOOP
+		INSERT INTO plans VALUES ('mobile_install: ' || r."QUERY PLAN");
+	END LOOP;
+	FOR r IN EXPLAIN EXECUTE referred('{255,4096}', 'rd', 1) LOOP
+		INSERT INTO plans VALUES ('referred: ' || r."QUERY PLAN");
+	END LOOP;
+	FOR r IN EXPLAIN EXECUTE referral('{255,4096}', 'r', 1) LOOP
+		INSERT INTO plans VALUES ('referral: ' || r."QUERY PLAN");
+	END LOOP;
+	FOR r IN EXPLAIN EXECUTE comment_pin('{255,4096}', 'cp', 1) LOOP
+		INSERT INTO plans VALUES ('comment_pin: ' || r."QUERY PLAN");
+	END LOOP;
 END
 \$\$;
 SELECT line FROM plans WHERE line ~ 'Seq Scan';
@@ -485,18 +520,39 @@ TRUNCATE public.users, public.tracks, public.playlists, public.plays,
 SQL
 
 # recompute_all: what a daemon that never misses a change ends up doing:
-# every statement for every user that has any data or any row.
+# every statement for every key that has any data or any row. The keys are
+# what the daemon passes: user ids (ids) for most; referrer ids (referrers)
+# for referred and referral, rv before r; track owner ids (owners) for
+# comment_pin. (Only the keys the rules say: a statement that looked its
+# rows up by the wrong user would miss rows, and the oracle would tell.)
 RECOMPUTE_ALL="SELECT coalesce(array_agg(DISTINCT id), '{}') AS ids FROM (
 	SELECT user_id FROM public.users UNION ALL
 	SELECT owner_id FROM public.tracks UNION ALL
 	SELECT user_id FROM public.comments UNION ALL
+	SELECT playlist_owner_id FROM public.playlists UNION ALL
+	SELECT user_id FROM public.user_events UNION ALL
+	SELECT follower_user_id FROM public.follows UNION ALL
+	SELECT user_id FROM public.reposts UNION ALL
+	SELECT user_id FROM public.saves UNION ALL
 	SELECT user_id FROM public.user_challenges) s (id) \\gset
+SELECT coalesce(array_agg(DISTINCT referrer), '{}') AS referrers
+	FROM public.user_events WHERE referrer IS NOT NULL \\gset
+SELECT coalesce(array_agg(DISTINCT owner_id), '{}') AS owners
+	FROM public.tracks \\gset
 \\o /dev/null
 EXECUTE play_milestone(:'ids', 'p1', 1);
 EXECUTE play_milestone(:'ids', 'p2', 250);
 EXECUTE play_milestone(:'ids', 'p3', 1000);
 EXECUTE first_weekly_comment(:'ids', 'c', NULL);
 EXECUTE track_upload(:'ids', 'u', NULL);
+EXECUTE profile_completion(:'ids', 'p', NULL);
+EXECUTE first_playlist(:'ids', 'fp', NULL);
+EXECUTE connect_verified(:'ids', 'v', NULL);
+EXECUTE mobile_install(:'ids', 'm', NULL);
+EXECUTE referred(:'referrers', 'rd', NULL);
+EXECUTE referral(:'referrers', 'rv', NULL);
+EXECUTE referral(:'referrers', 'r', NULL);
+EXECUTE comment_pin(:'owners', 'cp', NULL);
 \\o"
 
 slice_ok=true
@@ -520,9 +576,10 @@ if $slice_ok; then
 	ok "(g) workload replayed in slices of $SLICE, recomputed after each"
 fi
 
+# oracle: run stdin with the catalogue checks on (-v catalogue=1).
 oracle()
 {
-	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f - 2>&1
+	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -v catalogue=1 -f - 2>&1
 }
 
 out=$(oracle <tests/integration/oracle.sql)
@@ -576,6 +633,57 @@ else
 	not_ok "(g) workload covers every rule" "$coverage"
 fi
 
+# The same for the catalogue challenges: completions and incomplete rows of
+# p, p rows frozen (user deactivated or handle NULL) and complete below 7,
+# one-shot rows that outlived their reason (fp without a live playlist, cp
+# without a valid pin), every one-shot challenge, referrers whose r cap is
+# full, rv rows, pairs paid under r whose referrer is verified now.
+coverage=$(psql -X -At -F' ' <<'SQL'
+WITH uc AS (SELECT * FROM public.user_challenges)
+SELECT
+	(SELECT count(*) FROM uc WHERE challenge_id = 'p' AND is_complete),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'p' AND NOT is_complete),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'p' AND user_id NOT IN (
+		SELECT user_id FROM public.users
+		WHERE NOT is_deactivated AND handle IS NOT NULL)),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'p' AND is_complete
+		AND current_step_count < 7),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'fp'),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'fp' AND user_id NOT IN (
+		SELECT playlist_owner_id FROM public.playlists WHERE NOT is_delete)),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'v'),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'm'),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'rd'),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'r'),
+	(SELECT count(*) FROM (SELECT user_id FROM uc WHERE challenge_id = 'r'
+		GROUP BY 1 HAVING count(*) = 5) full_r),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'rv'),
+	(SELECT count(*) FROM uc JOIN public.users u USING (user_id)
+		WHERE challenge_id = 'r' AND u.is_verified AND NOT u.is_deactivated),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'cp'),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'cp' AND NOT EXISTS (
+		SELECT 1 FROM public.tracks t
+		JOIN public.comments cm ON cm.comment_id = t.pinned_comment_id
+		WHERE to_hex(t.track_id) = split_part(uc.specifier, ':', 2)
+			AND cm.user_id = uc.user_id))
+SQL
+)
+read -r pc pi pfrozen psticky fpn fpold vn mn rdn rn rfull rvn rnowv cpn cpold \
+	<<<"$coverage"
+echo "# catalogue coverage: p complete $pc, p incomplete $pi, p frozen $pfrozen," \
+	"p complete below 7 $psticky, fp $fpn (without live playlist $fpold)," \
+	"v $vn, m $mn, rd $rdn, r $rn (referrers at the cap $rfull), rv $rvn," \
+	"r of now verified referrers $rnowv, cp $cpn (pin gone $cpold)"
+all_positive=true
+for n in $coverage; do
+	[ "$n" -gt 0 ] || all_positive=false
+done
+if $all_positive && [ "$(wc -w <<<"$coverage")" -eq 15 ]; then
+	ok "(g) workload covers every catalogue rule"
+else
+	not_ok "(g) workload covers every catalogue rule" "$coverage"
+fi
+
 # ---------------------------------------------------------------------------
 # The oracle is not vacuous: each corruption, made in a transaction that is
 # rolled back, must be reported with the expected problem.
@@ -591,7 +699,9 @@ corrupt()
 		cat tests/integration/oracle.sql
 		echo "ROLLBACK;"
 	} | oracle)
-	if printf '%s\n' "$out" | grep -q "^$problem|"; then
+	# Not grep -q: it would stop reading early, and with pipefail the
+	# printf's SIGPIPE would fail the pipeline when the output is long.
+	if printf '%s\n' "$out" | grep "^$problem|" >/dev/null; then
 		ok "oracle catches $problem"
 	else
 		not_ok "oracle catches $problem" "$out"
@@ -631,5 +741,92 @@ corrupt specifier "INSERT INTO public.user_challenges (challenge_id, user_id, sp
 	VALUES ('p1', 255, 'ff:1000', false, 0, 25);"
 corrupt aggregate "UPDATE public.aggregate_plays SET count = count + 1
 	WHERE play_item_id = (SELECT min(play_item_id) FROM public.aggregate_plays);"
+
+# The catalogue challenges ("problem|challenge" patterns).
+LIVE_P="(SELECT uc.specifier FROM public.user_challenges uc
+	JOIN public.users u USING (user_id)
+	WHERE uc.challenge_id = 'p' AND NOT u.is_deactivated
+		AND u.handle IS NOT NULL
+	ORDER BY 1 LIMIT 1)"
+corrupt "step|p" "UPDATE public.user_challenges SET current_step_count = current_step_count + 1
+	WHERE challenge_id = 'p' AND specifier = $LIVE_P;"
+corrupt "missing|p" "DELETE FROM public.user_challenges
+	WHERE challenge_id = 'p' AND specifier = $LIVE_P;"
+corrupt "not_complete|p" "UPDATE public.user_challenges
+	SET is_complete = false, completed_at = NULL, current_step_count = 7
+	WHERE challenge_id = 'p' AND specifier = (SELECT uc.specifier
+		FROM public.user_challenges uc JOIN public.users u USING (user_id)
+		WHERE uc.challenge_id = 'p' AND uc.current_step_count = 7
+			AND NOT u.is_deactivated AND u.handle IS NOT NULL
+		ORDER BY 1 LIMIT 1);"
+# A referrer at the r cap gets a sixth row.
+corrupt "cap|r" "INSERT INTO public.user_challenges (challenge_id, user_id, specifier,
+	is_complete, current_step_count, amount, completed_at)
+	SELECT 'r', f.user_id, to_hex(f.user_id) || ':' || to_hex(987654321),
+		true, 1, 1, now()
+	FROM (SELECT user_id FROM public.user_challenges WHERE challenge_id = 'r'
+		GROUP BY 1 HAVING count(*) = 5 ORDER BY 1 LIMIT 1) f;"
+# An r row of a current pair of an unverified referrer is lost: the cap has
+# room again, so the pair is unpaid.
+corrupt "missing|r" "DELETE FROM public.user_challenges WHERE (challenge_id, specifier) = (
+	SELECT 'r', uc.specifier FROM public.user_challenges uc
+	JOIN public.user_events ue ON ue.referrer = uc.user_id
+		AND to_hex(ue.referrer) || ':' || to_hex(ue.user_id) = uc.specifier
+	JOIN public.users u ON u.user_id = ue.referrer
+	WHERE uc.challenge_id = 'r' AND NOT (u.is_verified AND NOT u.is_deactivated)
+	ORDER BY 2 LIMIT 1);"
+corrupt "double_reward|rv" "INSERT INTO public.user_challenges (challenge_id, user_id, specifier,
+	is_complete, current_step_count, amount, completed_at)
+	SELECT 'rv', user_id, specifier, true, 1, 1, now()
+	FROM public.user_challenges WHERE challenge_id = 'r' ORDER BY 3 LIMIT 1;"
+corrupt "specifier|r" "INSERT INTO public.user_challenges (challenge_id, user_id, specifier,
+	is_complete, current_step_count, amount, completed_at)
+	VALUES ('r', 255, 'ff:ff', true, 1, 1, now());"
+# A valid pin's cp row is lost.
+corrupt "missing|cp" "DELETE FROM public.user_challenges WHERE challenge_id = 'cp'
+	AND specifier = (SELECT to_hex(cm.user_id) || ':' || to_hex(t.track_id)
+		FROM public.tracks t
+		JOIN public.users o ON o.user_id = t.owner_id
+		JOIN public.comments cm ON cm.comment_id = t.pinned_comment_id
+		WHERE NOT t.is_delete AND o.is_verified AND NOT o.is_deactivated
+			AND cm.entity_type = 'Track' AND cm.entity_id = t.track_id
+			AND NOT cm.is_delete AND cm.user_id <> t.owner_id
+		ORDER BY 1 LIMIT 1);"
+corrupt "specifier|cp" "UPDATE public.user_challenges SET specifier = specifier || ':1'
+	WHERE (challenge_id, specifier) = (SELECT challenge_id, specifier
+	FROM public.user_challenges WHERE challenge_id = 'cp' ORDER BY 2 LIMIT 1);"
+corrupt "one_shot|fp" "UPDATE public.user_challenges SET current_step_count = 2
+	WHERE (challenge_id, specifier) = (SELECT challenge_id, specifier
+	FROM public.user_challenges WHERE challenge_id = 'fp' ORDER BY 2 LIMIT 1);"
+corrupt "amount|v" "UPDATE public.user_challenges SET amount = 1
+	WHERE (challenge_id, specifier) = (SELECT challenge_id, specifier
+	FROM public.user_challenges WHERE challenge_id = 'v' ORDER BY 2 LIMIT 1);"
+for ch in fp v m rd; do
+	corrupt "missing|$ch" "DELETE FROM public.user_challenges WHERE challenge_id = '$ch';"
+done
+
+# Without -v catalogue the rows the catalogue rules require are not
+# required (the daemon tests run the oracle so until the daemon runs those
+# processors); the checks of the rows that exist still apply.
+out=$({
+	echo "BEGIN;"
+	echo "DELETE FROM public.user_challenges
+		WHERE challenge_id IN ('p', 'fp', 'v', 'm', 'rd', 'r', 'rv', 'cp');"
+	cat tests/integration/oracle.sql
+	echo "ROLLBACK;"
+} | psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f - 2>&1)
+check_eq "oracle without -v catalogue: no catalogue rows required" "" "$out"
+out=$({
+	echo "BEGIN;"
+	echo "UPDATE public.user_challenges SET current_step_count = 2
+		WHERE challenge_id = 'rd';"
+	cat tests/integration/oracle.sql
+	echo "ROLLBACK;"
+} | psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f - 2>&1)
+if printf '%s\n' "$out" | grep '^one_shot|rd|' >/dev/null; then
+	ok "oracle without -v catalogue still checks existing catalogue rows"
+else
+	not_ok "oracle without -v catalogue still checks existing catalogue rows" "$out"
+fi
 
 test_done

@@ -473,9 +473,12 @@ has_table(const Config *config, const char *name)
 static void
 test_config_embedded_default(void **state)
 {
-	static const char *const ids[] = {"p1", "p2", "p3", "c", "u"};
-	static const char *const tables[] = {"public.plays", "public.tracks",
-	                                     "public.users", "public.comments"};
+	static const char *const ids[] = {"p1", "p2", "p3", "c",  "u", "p", "fp",
+	                                  "v",  "m",  "rd", "rv", "r", "cp"};
+	static const char *const tables[] = {
+	    "public.plays",    "public.tracks",    "public.users",
+	    "public.comments", "public.follows",   "public.reposts",
+	    "public.saves",    "public.playlists", "public.user_events"};
 	Config config;
 
 	(void)state;
@@ -495,8 +498,8 @@ test_config_embedded_default(void **state)
 	assert_string_equal(config.lookups[0].key_column, "track_id");
 	assert_string_equal(config.lookups[0].value_column, "owner_id");
 
-	assert_int_equal(config.nprocessors, 5);
-	for (int i = 0; i < 5; i++)
+	assert_int_equal(config.nprocessors, 13);
+	for (int i = 0; i < 13; i++)
 	{
 		const ConfigProcessor *p = &config.processors[i];
 
@@ -515,8 +518,14 @@ test_config_embedded_default(void **state)
 	{
 		assert_int_equal(plays->members[i], i);
 	}
-	/* c and u: groups of their own */
-	assert_int_equal(config.ngroups, 3);
+	/* rd, rv, r: the referrals group, in that order; c, u, p, fp, v, m and
+	 * cp: groups of their own */
+	const ConfigGroup *referrals = &config.groups[config.processors[9].group];
+	assert_string_equal(referrals->name, "referrals");
+	assert_int_equal(referrals->nmembers, 3);
+	assert_int_equal(referrals->members[0], 9);
+	assert_int_equal(referrals->members[2], 11);
+	assert_int_equal(config.ngroups, 9);
 	assert_int_equal(config.groups[config.processors[3].group].nmembers, 1);
 	/* p1: a play dirties its track's owner through the lookup */
 	assert_string_equal(config.processors[0].sql_name, "play_milestone");
@@ -528,7 +537,7 @@ test_config_embedded_default(void **state)
 	assert_int_equal(plays->rules[0].lookup, 0);
 	assert_int_equal(plays->rules[1].lookup, -1);
 
-	for (int i = 0; i < 4; i++)
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 	{
 		if (!has_table(&config, tables[i]))
 		{
