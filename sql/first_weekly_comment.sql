@@ -1,6 +1,6 @@
 -- first_weekly_comment.sql: challenge 'c', one completed row per user and
 -- ISO week in which the user commented, for one batch of users. Run by
--- src/recompute.c (embedded by tools/sql2c.sh), prepared once with parameter
+-- src/recompute.c (embedded by tools/embed.sh), prepared once with parameter
 -- types ($1 bigint[], $2 text, $3 bigint) and executed per batch:
 --   $1  the batch's user ids (duplicates and NULLs are ignored)
 --   $2  the challenge id ('c'); amount and active come from public.challenges

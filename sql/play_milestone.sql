@@ -1,5 +1,5 @@
 -- play_milestone.sql: the play-count milestones p1/p2/p3 for one batch of
--- users. Run by src/recompute.c (embedded by tools/sql2c.sh), prepared once
+-- users. Run by src/recompute.c (embedded by tools/embed.sh), prepared once
 -- with parameter types ($1 bigint[], $2 text, $3 bigint) and executed per
 -- batch:
 --   $1  the batch's user ids (duplicates and NULLs are ignored)
@@ -32,7 +32,7 @@
 --
 -- Bounded: users by primary key, tracks by tracks(owner_id), aggregate_plays
 -- and user_challenges by primary key; nothing scans a table (the planner
--- may scan the five-row catalogue public.challenges).
+-- may scan the small catalogue public.challenges).
 WITH ch AS (
 	SELECT c.id, c.step_count, c.amount
 	FROM public.challenges c
@@ -54,11 +54,20 @@ cand AS (
 		least(n.n, e.step_count)::integer AS step,
 		n.n >= e.step_count AS complete,
 		-- The existing row's state (NULL: no row; is_complete is NOT NULL).
-		(SELECT uc.is_complete
-		 FROM public.user_challenges uc
-		 WHERE uc.challenge_id = e.challenge_id
-			AND uc.specifier = e.specifier) AS prev_complete
+		prev.is_complete AS prev_complete,
+		prev.current_step_count AS prev_step, prev.amount AS prev_amount,
+		prev.completed_at AS prev_completed_at
 	FROM eligible e
+	LEFT JOIN LATERAL (
+		SELECT uc.is_complete, uc.current_step_count, uc.amount,
+			uc.completed_at
+		FROM public.user_challenges uc
+		WHERE uc.challenge_id = e.challenge_id
+			AND uc.specifier = e.specifier
+		-- LIMIT 1 (the key is unique anyway): a lookup per user, never a
+		-- join over all of user_challenges.
+		LIMIT 1
+	) prev ON true
 	CROSS JOIN LATERAL (
 		SELECT coalesce(sum(ap.count), 0)::bigint AS n
 		FROM public.tracks t
@@ -73,7 +82,20 @@ written AS (
 		cand.complete, cand.step, cand.amount, now(),
 		CASE WHEN cand.complete THEN now() END
 	FROM cand
-	WHERE cand.n >= $3 OR cand.prev_complete IS NOT NULL
+	WHERE (cand.n >= $3 AND cand.prev_complete IS NULL)
+		-- No row is proposed that would not change: ON CONFLICT DO UPDATE
+		-- would lock it (and write its xmax) even when the guard below
+		-- turns the update down.
+		OR (cand.prev_complete IS NOT NULL
+			AND (cand.prev_step, cand.prev_complete, cand.prev_amount,
+				cand.prev_completed_at)
+			IS DISTINCT FROM
+			(cand.step,
+			 cand.prev_complete OR cand.complete,
+			 CASE WHEN cand.prev_complete THEN cand.prev_amount
+				ELSE cand.amount END,
+			 coalesce(cand.prev_completed_at,
+				CASE WHEN cand.complete THEN now() END)))
 	-- A fixed order: concurrent statements lock shared rows in one order.
 	ORDER BY cand.specifier
 	ON CONFLICT (challenge_id, specifier) DO UPDATE SET

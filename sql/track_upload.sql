@@ -1,5 +1,5 @@
 -- track_upload.sql: challenge 'u', upload step_count (3) tracks, for one batch
--- of users. Run by src/recompute.c (embedded by tools/sql2c.sh), prepared
+-- of users. Run by src/recompute.c (embedded by tools/embed.sh), prepared
 -- once with parameter types ($1 bigint[], $2 text, $3 bigint) and executed
 -- per batch:
 --   $1  the batch's user ids (duplicates and NULLs are ignored)
@@ -45,12 +45,21 @@ cand AS (
 		least(k.k, ch.step_count)::integer AS step,
 		k.k >= ch.step_count AS complete,
 		-- The existing row's state (NULL: no row; is_complete is NOT NULL).
-		(SELECT uc.is_complete
-		 FROM public.user_challenges uc
-		 WHERE uc.challenge_id = ch.id
-			AND uc.specifier = to_hex(ids.user_id)) AS prev_complete
+		prev.is_complete AS prev_complete,
+		prev.current_step_count AS prev_step, prev.amount AS prev_amount,
+		prev.completed_at AS prev_completed_at
 	FROM ch
 	CROSS JOIN ids
+	LEFT JOIN LATERAL (
+		SELECT uc.is_complete, uc.current_step_count, uc.amount,
+			uc.completed_at
+		FROM public.user_challenges uc
+		WHERE uc.challenge_id = ch.id
+			AND uc.specifier = to_hex(ids.user_id)
+		-- LIMIT 1 (the key is unique anyway): a lookup per user, never a
+		-- join over all of user_challenges.
+		LIMIT 1
+	) prev ON true
 	CROSS JOIN LATERAL (
 		SELECT count(*) AS k
 		FROM public.tracks t
@@ -65,7 +74,20 @@ written AS (
 		cand.complete, cand.step, cand.amount, now(),
 		CASE WHEN cand.complete THEN now() END
 	FROM cand
-	WHERE cand.k >= 1 OR cand.prev_complete IS NOT NULL
+	WHERE (cand.k >= 1 AND cand.prev_complete IS NULL)
+		-- No row is proposed that would not change: ON CONFLICT DO UPDATE
+		-- would lock it (and write its xmax) even when the guard below
+		-- turns the update down.
+		OR (cand.prev_complete IS NOT NULL
+			AND (cand.prev_step, cand.prev_complete, cand.prev_amount,
+				cand.prev_completed_at)
+			IS DISTINCT FROM
+			(cand.step,
+			 cand.prev_complete OR cand.complete,
+			 CASE WHEN cand.prev_complete THEN cand.prev_amount
+				ELSE cand.amount END,
+			 coalesce(cand.prev_completed_at,
+				CASE WHEN cand.complete THEN now() END)))
 	-- A fixed order: concurrent statements lock shared rows in one order.
 	ORDER BY cand.specifier
 	ON CONFLICT (challenge_id, specifier) DO UPDATE SET
