@@ -108,6 +108,7 @@ typedef struct Config
 	int64_t slow_ms;
 	int64_t retry_min_ms;
 	int64_t retry_max_ms;
+	int64_t trending_interval_ms; /* 0: the daemon runs no trending job */
 
 	/* limits */
 	int64_t dirty_keys_max;    /* per processor; the stream pauses above it */

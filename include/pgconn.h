@@ -79,6 +79,9 @@ PgconnStatus pgconn_exec_prepared(Pgconn *conn, const char *what,
                                   PgconnResult **result, PgconnWaitFn wait,
                                   void *arg, int64_t timeout_ms) WARN_UNUSED;
 
+/* pgconn_last_sqlstate: the SQLSTATE of the last failed query, or "". */
+const char *pgconn_last_sqlstate(const Pgconn *conn);
+
 int pgconn_result_rows(const PgconnResult *result);
 int pgconn_result_columns(const PgconnResult *result);
 /* pgconn_result_value: the text value, NULL for SQL NULL; borrowed. */

@@ -309,4 +309,201 @@ CREATE TABLE public.user_challenges (
 CREATE INDEX user_challenges_referral_idx ON public.user_challenges
 	(challenge_id, user_id) WHERE challenge_id IN ('r', 'rv');
 
+-- ---------------------------------------------------------------------------
+-- Trending
+--
+-- The daemon's trending job (src/trending.c) scores tracks and playlists
+-- from two materialized views, stores the scores, and once a week turns the
+-- top scores into rewards:
+--   REFRESH MATERIALIZED VIEW CONCURRENTLY aggregate_interval_plays and
+--     trending_params (plain REFRESH when that fails with SQLSTATE 0A000,
+--     never populated, or 55000);
+--   then for each (type, version) in (TRACKS, pnagD), (TRACKS, AnlGe),
+--     (PLAYLISTS, pnagD), one transaction: sql/trending_stage_create.sql,
+--     trending_stage_tracks.sql or trending_stage_playlists.sql, ANALYZE of
+--     the stage, trending_upsert_*.sql, trending_prune_*.sql;
+--   weekly: sql/trending_winners.sql (tt, tut, tp) and sql/tastemaker.sql.
+--
+-- Both matviews are created WITH NO DATA: loading the schema reads nothing,
+-- and on a fresh database the daemon's first REFRESH ... CONCURRENTLY fails
+-- with 0A000 ("CONCURRENTLY cannot be used when the materialized view is not
+-- populated"), so its fallback to a plain REFRESH is exercised from the very
+-- first run (tests/integration/test_trending_sql.sh checks this). Reading
+-- one before its first refresh fails with 55000.
+--
+-- Eligible tracks, in both: is_delete = false, is_unlisted = false,
+-- stem_of IS NULL. Windows are relative to now() at REFRESH time (one
+-- transaction: one now() for the whole refresh). Each has a UNIQUE index on
+-- track_id, which REFRESH CONCURRENTLY requires.
+-- ---------------------------------------------------------------------------
+
+-- Plays of each eligible track in the last 7 days and the last month.
+-- Scans plays (deliberately not indexed, see above); a refresh is a
+-- background job, not a per-batch recompute.
+CREATE MATERIALIZED VIEW public.aggregate_interval_plays AS
+SELECT t.track_id, t.genre, t.created_at,
+	coalesce(p.week_listen_counts, 0)::bigint AS week_listen_counts,
+	coalesce(p.month_listen_counts, 0)::bigint AS month_listen_counts
+FROM public.tracks t
+LEFT JOIN (
+	SELECT pl.play_item_id,
+		count(*) FILTER (WHERE pl.created_at > now() - interval '7 days')
+			AS week_listen_counts,
+		count(*) AS month_listen_counts
+	FROM public.plays pl
+	WHERE pl.created_at > now() - interval '1 month'
+	GROUP BY pl.play_item_id
+) p ON p.play_item_id = t.track_id
+WHERE NOT t.is_delete AND NOT t.is_unlisted AND t.stem_of IS NULL
+WITH NO DATA;
+
+CREATE UNIQUE INDEX aggregate_interval_plays_track_id_idx
+	ON public.aggregate_interval_plays (track_id);
+
+-- Everything else the track score needs, one row per eligible track.
+--   play_count            all plays of the track, read from aggregate_plays
+--                         (kept exact by the triggers above; equal to
+--                         counting plays, without a second scan of plays)
+--   owner_follower_count  live follows (is_delete = false) of the owner
+--   repost_*/save_*       live reposts/saves with repost_type/save_type
+--                         'track': all, and created in the last 7 days,
+--                         1 month, 1 year
+--   karma                 sum of the follower counts of the track's live
+--                         reposters and savers whose users row has
+--                         cover_photo, profile_picture and bio all NOT NULL;
+--                         a user who both reposted and saved counts once
+--                         (the set union of reposters and savers). 0 when
+--                         there is none.
+CREATE MATERIALIZED VIEW public.trending_params AS
+WITH follower_counts AS (
+	SELECT f.followee_user_id AS user_id, count(*) AS n
+	FROM public.follows f
+	WHERE NOT f.is_delete
+	GROUP BY f.followee_user_id
+),
+track_reposts AS (
+	SELECT r.repost_item_id AS track_id,
+		count(*) AS repost_count,
+		count(*) FILTER (WHERE r.created_at > now() - interval '7 days')
+			AS repost_week_count,
+		count(*) FILTER (WHERE r.created_at > now() - interval '1 month')
+			AS repost_month_count,
+		count(*) FILTER (WHERE r.created_at > now() - interval '1 year')
+			AS repost_year_count
+	FROM public.reposts r
+	WHERE r.repost_type = 'track' AND NOT r.is_delete
+	GROUP BY r.repost_item_id
+),
+track_saves AS (
+	SELECT s.save_item_id AS track_id,
+		count(*) AS save_count,
+		count(*) FILTER (WHERE s.created_at > now() - interval '7 days')
+			AS save_week_count,
+		count(*) FILTER (WHERE s.created_at > now() - interval '1 month')
+			AS save_month_count,
+		count(*) FILTER (WHERE s.created_at > now() - interval '1 year')
+			AS save_year_count
+	FROM public.saves s
+	WHERE s.save_type = 'track' AND NOT s.is_delete
+	GROUP BY s.save_item_id
+),
+track_karma AS (
+	SELECT a.track_id, sum(coalesce(fc.n, 0)) AS karma
+	FROM (
+		SELECT r.repost_item_id AS track_id, r.user_id
+		FROM public.reposts r
+		WHERE r.repost_type = 'track' AND NOT r.is_delete
+		UNION
+		SELECT s.save_item_id, s.user_id
+		FROM public.saves s
+		WHERE s.save_type = 'track' AND NOT s.is_delete
+	) a
+	JOIN public.users u ON u.user_id = a.user_id
+	LEFT JOIN follower_counts fc ON fc.user_id = a.user_id
+	WHERE u.cover_photo IS NOT NULL AND u.profile_picture IS NOT NULL
+		AND u.bio IS NOT NULL
+	GROUP BY a.track_id
+)
+SELECT t.track_id, t.release_date, t.genre, t.owner_id,
+	coalesce(ap.count, 0)::bigint AS play_count,
+	coalesce(fc.n, 0)::bigint AS owner_follower_count,
+	coalesce(tr.repost_count, 0)::bigint AS repost_count,
+	coalesce(ts.save_count, 0)::bigint AS save_count,
+	coalesce(tr.repost_week_count, 0)::bigint AS repost_week_count,
+	coalesce(tr.repost_month_count, 0)::bigint AS repost_month_count,
+	coalesce(tr.repost_year_count, 0)::bigint AS repost_year_count,
+	coalesce(ts.save_week_count, 0)::bigint AS save_week_count,
+	coalesce(ts.save_month_count, 0)::bigint AS save_month_count,
+	coalesce(ts.save_year_count, 0)::bigint AS save_year_count,
+	coalesce(tk.karma, 0)::bigint AS karma
+FROM public.tracks t
+LEFT JOIN public.aggregate_plays ap ON ap.play_item_id = t.track_id
+LEFT JOIN follower_counts fc ON fc.user_id = t.owner_id
+LEFT JOIN track_reposts tr ON tr.track_id = t.track_id
+LEFT JOIN track_saves ts ON ts.track_id = t.track_id
+LEFT JOIN track_karma tk ON tk.track_id = t.track_id
+WHERE NOT t.is_delete AND NOT t.is_unlisted AND t.stem_of IS NULL
+WITH NO DATA;
+
+CREATE UNIQUE INDEX trending_params_track_id_idx
+	ON public.trending_params (track_id);
+
+-- Stored scores, written by trending_upsert_*.sql (only rows that are new or
+-- changed) and pruned by trending_prune_*.sql. type is 'TRACKS' or
+-- 'PLAYLISTS'; version 'pnagD' or 'AnlGe' (tracks), 'pnagD' (playlists);
+-- time_range 'week', 'month', 'allTime' (tracks) or 'week', 'month', 'year'
+-- (playlists). created_at is when the stored score was last written.
+CREATE TABLE public.track_trending_scores (
+	track_id bigint NOT NULL,
+	type text NOT NULL,
+	version text NOT NULL,
+	time_range text NOT NULL,
+	genre text,
+	score double precision NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (track_id, type, version, time_range)
+);
+
+CREATE TABLE public.playlist_trending_scores (
+	playlist_id bigint NOT NULL,
+	type text NOT NULL,
+	version text NOT NULL,
+	time_range text NOT NULL,
+	score double precision NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (playlist_id, type, version, time_range)
+);
+
+-- The rankings trending_winners.sql reads (top scores of one type, version
+-- and range, ties by id descending) and the prune's scan of one
+-- (type, version).
+CREATE INDEX track_trending_scores_rank_idx ON public.track_trending_scores
+	(type, version, time_range, score DESC, track_id DESC);
+CREATE INDEX playlist_trending_scores_rank_idx
+	ON public.playlist_trending_scores
+	(type, version, time_range, score DESC, playlist_id DESC);
+
+-- Weekly winners, written by trending_winners.sql: one row per rank of a
+-- (type, version) for the week ending on the Friday `week`. id is the
+-- track or playlist id as text, user_id its owner. Types: 'TRACKS' (tt),
+-- 'UNDERGROUND_TRACKS' (tut), 'PLAYLISTS' (tp), all version 'pnagD'.
+CREATE TABLE public.trending_results (
+	user_id bigint NOT NULL,
+	id text NOT NULL,
+	rank integer NOT NULL,
+	type text NOT NULL,
+	version text NOT NULL,
+	week date NOT NULL,
+	PRIMARY KEY (rank, type, version, week)
+);
+
+-- Catalogue rows of the trending rewards. The amount is that of ranks 1-5;
+-- trending_winners.sql pays a tenth of it for ranks 6-10 (tt, tut: 1000 and
+-- 100; tp: 100 and 10). t (tastemaker) pays its amount per row.
+INSERT INTO public.challenges (id, type, amount, step_count, active) VALUES
+	('tt', 'trending', 1000, NULL, true),  -- weekly trending track, top 10
+	('tut', 'trending', 1000, NULL, true), -- weekly underground trending track
+	('tp', 'trending', 100, NULL, true),   -- weekly trending playlist, top 10
+	('t', 'aggregate', 100, NULL, true);   -- early reposter/saver of a top track
+
 COMMIT;

@@ -31,6 +31,7 @@ config_init(Config *config)
 	config->slow_ms = 1000;
 	config->retry_min_ms = 100;
 	config->retry_max_ms = 60 * 1000;
+	config->trending_interval_ms = 3600 * 1000;
 	config->dirty_keys_max = 1000000;
 	config->message_max_bytes = 64 * 1024 * 1024;
 	config->columns_max = 256;
@@ -240,6 +241,8 @@ static const ConfigSetting settings[] = {
     {"slow_threshold", KIND_DURATION, offsetof(Config, slow_ms), 0},
     {"retry_min", KIND_DURATION, offsetof(Config, retry_min_ms), 1},
     {"retry_max", KIND_DURATION, offsetof(Config, retry_max_ms), 1},
+    {"trending_interval", KIND_DURATION, offsetof(Config, trending_interval_ms),
+     0},
     {"dirty_keys_max", KIND_COUNT, offsetof(Config, dirty_keys_max), 1},
     {"message_max_bytes", KIND_SIZE, offsetof(Config, message_max_bytes), 1024},
 };

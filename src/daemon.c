@@ -20,6 +20,7 @@
 #include "recompute.h"
 #include "slot.h"
 #include "stream.h"
+#include "trending.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 
@@ -48,6 +49,8 @@ typedef struct Daemon
 	int64_t sql_retry_us;
 	int64_t stats_due_us;
 	int64_t endpos_poke_us;
+	pid_t trending_pid; /* the running trending job, or 0 */
+	int64_t trending_due_us;
 } Daemon;
 
 static bool
@@ -347,6 +350,30 @@ daemon_log_group(const Config *config, const Group *g)
 	         g->config->batch_size);
 }
 
+/*
+ * The trending job runs in a child on its own clock: never two at once,
+ * and never in the way of the stream (see trending.h).
+ */
+static void
+daemon_trending(Daemon *d, int64_t now_us)
+{
+	if (d->trending_pid > 0 && trending_reap(d->trending_pid))
+	{
+		d->trending_pid = 0;
+	}
+	if (d->config->trending_interval_ms == 0 || d->trending_pid > 0 ||
+	    now_us < d->trending_due_us)
+	{
+		return;
+	}
+	d->trending_due_us = now_us + d->config->trending_interval_ms * 1000;
+	d->trending_pid = trending_spawn(d->config);
+	if (d->trending_pid < 0)
+	{
+		d->trending_pid = 0;
+	}
+}
+
 /* Connect, check the slot, load the lookups: failures here exit 1. */
 static bool
 daemon_setup(Daemon *d)
@@ -403,6 +430,7 @@ daemon_loop(Daemon *d)
 			daemon_stats(d);
 			d->stats_due_us = now_us + d->config->stats_interval_ms * 1000;
 		}
+		daemon_trending(d, now_us);
 		next = sched_next(d->groups, d->ngroups, now_us, &wait_us);
 		if (next >= 0 && recompute_is_connected(&d->rc))
 		{
@@ -466,7 +494,13 @@ daemon_run(const Config *config)
 	{
 		d->stats_due_us =
 		    common_monotonic_us() + config->stats_interval_ms * 1000;
+		d->trending_due_us =
+		    common_monotonic_us() + config->trending_interval_ms * 1000;
 		daemon_loop(d);
+		if (d->trending_pid > 0)
+		{
+			trending_stop(d->trending_pid);
+		}
 		if (d->is_fatal)
 		{
 			code = EXIT_CODE_RUNTIME;

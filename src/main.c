@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "lsn.h"
+#include "trending.h"
 
 #define RECKON_VERSION "0.1.0"
 
@@ -77,6 +78,9 @@ main_usage_error(const char *message, const char *arg)
 
 typedef struct MainOptions
 {
+	bool is_trending;
+	bool is_once;
+	const char *now;
 	const char *config_path;
 	const char *dsn;
 	const char *slot;
@@ -97,6 +101,8 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, '?'},
+	    {"once", no_argument, NULL, 2},
+	    {"now", required_argument, NULL, 3},
 	    {NULL, 0, NULL, 0}};
 	int c;
 
@@ -114,6 +120,12 @@ main_parse(int argc, char **argv, MainOptions *opts)
 				break;
 			case 1:
 				opts->create_slot = true;
+				break;
+			case 2:
+				opts->is_once = true;
+				break;
+			case 3:
+				opts->now = optarg;
 				break;
 			case 'c':
 				opts->config_path = optarg;
@@ -151,6 +163,16 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	{
 		main_usage_error("unexpected argument", argv[optind]);
 	}
+	if (opts->is_trending != opts->is_once)
+	{
+		main_usage_error(opts->is_once ? "--once needs the subcommand"
+		                               : "the trending subcommand needs",
+		                 opts->is_once ? "trending" : "--once");
+	}
+	if (opts->now != NULL && !opts->is_trending)
+	{
+		main_usage_error("this option needs the trending subcommand", "--now");
+	}
 }
 
 int
@@ -160,6 +182,13 @@ main(int argc, char **argv)
 	Config config;
 	int code;
 
+	if (argc > 1 && strcmp(argv[1], "trending") == 0)
+	{
+		opts.is_trending = true;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	main_parse(argc, argv, &opts);
 	config_init(&config);
 	if (!config_load_file(&config, opts.config_path) ||
@@ -177,7 +206,16 @@ main(int argc, char **argv)
 	{
 		log_min_level = opts.verbose > 1 ? LOG_LEVEL_TRACE : LOG_LEVEL_DEBUG;
 	}
-	code = daemon_run(&config);
+	if (opts.is_trending)
+	{
+		code = trending_run_once(&config, opts.now ? opts.now : "now")
+		           ? EXIT_CODE_OK
+		           : EXIT_CODE_RUNTIME;
+	}
+	else
+	{
+		code = daemon_run(&config);
+	}
 	config_free(&config);
 	exit(code);
 }

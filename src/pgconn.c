@@ -19,8 +19,9 @@
 
 struct Pgconn
 {
-	PGconn *conn;   /* owned */
-	bool is_broken; /* a client-side timeout gave up on it */
+	PGconn *conn;          /* owned */
+	bool is_broken;        /* a client-side timeout gave up on it */
+	char last_sqlstate[6]; /* of the last failed query, "" if none */
 	char description[256];
 };
 
@@ -254,6 +255,7 @@ pgconn_wait(Pgconn *conn, const char *what, PgconnResult **result,
 	PgconnStatus status = PGCONN_OK;
 	int fd = PQsocket(conn->conn);
 
+	conn->last_sqlstate[0] = '\0';
 	for (;;)
 	{
 		PGresult *res;
@@ -300,6 +302,8 @@ pgconn_wait(Pgconn *conn, const char *what, PgconnResult **result,
 		}
 		if (status == PGCONN_OK)
 		{
+			snprintf(conn->last_sqlstate, sizeof(conn->last_sqlstate), "%s",
+			         pgconn_sqlstate(res));
 			pgconn_log_error(conn, what, res);
 			status = pgconn_classify(conn, pgconn_sqlstate(res));
 		}
@@ -442,4 +446,10 @@ pgconn_check_shape(const PgconnResult *result, const char *what, int rows,
 		return false;
 	}
 	return true;
+}
+
+const char *
+pgconn_last_sqlstate(const Pgconn *conn)
+{
+	return conn->last_sqlstate;
 }

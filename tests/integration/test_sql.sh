@@ -128,6 +128,10 @@ p3|numeric|1000|10000|t
 r|aggregate|1|5|t
 rd|boolean|1||t
 rv|aggregate|1|5000|t
+t|aggregate|100||t
+tp|trending|100||t
+tt|trending|1000||t
+tut|trending|1000||t
 u|numeric|1|3|t
 v|boolean|5||t" <<'SQL'
 SELECT id, type, amount, step_count, active FROM public.challenges;

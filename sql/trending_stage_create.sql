@@ -1,0 +1,16 @@
+-- trending_stage_create.sql: the stage of one trending (type, version) run.
+-- Run by the daemon's trending job (src/trending.c) as the first statement
+-- of the run's transaction, without parameters. The stage statement
+-- (trending_stage_tracks.sql or trending_stage_playlists.sql) fills it with
+-- every score the formulas give; the daemon then ANALYZEs it (autovacuum
+-- never analyzes temp tables), and trending_upsert_*.sql and
+-- trending_prune_*.sql compare it with the stored scores. ON COMMIT DROP: it
+-- lives for that one transaction, so each run starts from an empty stage.
+-- id is a track_id or playlist_id; genre is NULL for playlists.
+CREATE TEMP TABLE reckon_trending_stage (
+	id bigint NOT NULL,
+	time_range text NOT NULL,
+	genre text,
+	score double precision NOT NULL,
+	PRIMARY KEY (id, time_range)
+) ON COMMIT DROP

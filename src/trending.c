@@ -1,0 +1,271 @@
+/*
+ * trending.c: the trending cycle (see trending.h). Each (type, version) is
+ * one transaction: the scores are staged in an ON COMMIT DROP temp table,
+ * analyzed (autovacuum never analyzes temp tables, and the prune's
+ * anti-join needs the statistics), then only new or changed rows are
+ * written and rows that left the stage are pruned. An unchanged score
+ * table therefore costs no tuple and almost no WAL, where the delete-all-
+ * then-insert it replaces rewrote every row each hour.
+ */
+#include "trending.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LOG_MODULE "trending"
+#include "embedded.h"
+#include "log.h"
+#include "pgconn.h"
+
+#define TRENDING_TIMEOUT_MS (6 * 3600 * 1000)
+
+typedef struct TrendingKind
+{
+	const char *type;
+	const char *version;
+	const char *stage;  /* sql/NAME.sql: $1 version, $2 now */
+	const char *upsert; /* $1 version; a row per row written */
+	const char *prune;  /* $1 version; a row per row deleted */
+} TrendingKind;
+
+static const TrendingKind trending_kinds[] = {
+    {"TRACKS", "pnagD", "trending_stage_tracks", "trending_upsert_tracks",
+     "trending_prune_tracks"},
+    {"TRACKS", "AnlGe", "trending_stage_tracks", "trending_upsert_tracks",
+     "trending_prune_tracks"},
+    {"PLAYLISTS", "pnagD", "trending_stage_playlists",
+     "trending_upsert_playlists", "trending_prune_playlists"},
+};
+
+static const char *const trending_matviews[] = {
+    "public.aggregate_interval_plays", "public.trending_params"};
+
+/* Run one statement; *rows gets the number of rows it returned. */
+static bool
+trending_exec(Pgconn *conn, const char *what, const char *sql, int nparams,
+              const char *const *values, int *rows)
+{
+	PgconnResult *res = NULL;
+	PgconnStatus status = pgconn_exec(conn, what, sql, nparams, values, &res,
+	                                  NULL, NULL, TRENDING_TIMEOUT_MS);
+
+	if (rows != NULL)
+	{
+		*rows = pgconn_result_rows(res);
+	}
+	pgconn_result_free(res);
+	return status == PGCONN_OK;
+}
+
+static bool
+trending_exec_named(Pgconn *conn, const char *name, int nparams,
+                    const char *const *values, int *rows)
+{
+	const char *sql = embedded_find(embedded_sql, name);
+
+	/* the cycle's statements are part of the build, not of the config */
+	ASSERT(sql != NULL);
+	return trending_exec(conn, name, sql, nparams, values, rows);
+}
+
+/*
+ * REFRESH ... CONCURRENTLY keeps the matview readable while it runs; it
+ * cannot run on a never-populated matview (0A000) or one without a unique
+ * index (55000), where only the plain refresh, which locks readers out,
+ * will do.
+ */
+static bool
+trending_refresh(Pgconn *conn, const char *matview)
+{
+	char sql[256];
+	const char *state;
+
+	snprintf(sql, sizeof(sql), "REFRESH MATERIALIZED VIEW CONCURRENTLY %s",
+	         matview);
+	if (trending_exec(conn, "refresh", sql, 0, NULL, NULL))
+	{
+		return true;
+	}
+	state = pgconn_last_sqlstate(conn);
+	if (strcmp(state, "0A000") != 0 && strcmp(state, "55000") != 0)
+	{
+		return false;
+	}
+	log_warn("%s cannot be refreshed concurrently (SQLSTATE %s): falling "
+	         "back to a plain refresh, which blocks its readers",
+	         matview, state);
+	snprintf(sql, sizeof(sql), "REFRESH MATERIALIZED VIEW %s", matview);
+	return trending_exec(conn, "refresh", sql, 0, NULL, NULL);
+}
+
+/* One (type, version): stage, analyze, write the changes, prune. */
+static bool
+trending_scores(Pgconn *conn, const TrendingKind *kind, const char *now_text)
+{
+	const char *values[2] = {kind->version, now_text};
+	int64_t start_us = common_monotonic_us();
+	int written = 0;
+	int pruned = 0;
+	bool ok;
+
+	ok = trending_exec(conn, "begin", "BEGIN", 0, NULL, NULL) &&
+	     trending_exec_named(conn, "trending_stage_create", 0, NULL, NULL) &&
+	     trending_exec_named(conn, kind->stage, 2, values, NULL) &&
+	     trending_exec(conn, "analyze", "ANALYZE reckon_trending_stage", 0,
+	                   NULL, NULL) &&
+	     trending_exec_named(conn, kind->upsert, 1, values, &written) &&
+	     trending_exec_named(conn, kind->prune, 1, values, &pruned) &&
+	     trending_exec(conn, "commit", "COMMIT", 0, NULL, NULL);
+	if (!ok)
+	{
+		/* error already logged; a broken connection rolls back itself */
+		(void)trending_exec(conn, "rollback", "ROLLBACK", 0, NULL, NULL);
+		return false;
+	}
+	log_info("scores %s/%s: %d rows written, %d pruned in %.1f ms", kind->type,
+	         kind->version, written, pruned,
+	         (double)(common_monotonic_us() - start_us) / 1000.0);
+	return true;
+}
+
+/*
+ * The weekly winners are paid on Fridays (UTC) of the reference time; the
+ * statement itself skips a week trending_results already holds, so a second
+ * run on the same Friday changes nothing.
+ */
+static bool
+trending_winners(Pgconn *conn, const char *now_text)
+{
+	static const char *const kinds[] = {"tt", "tut", "tp"};
+	const char *values[2] = {now_text, NULL};
+	PgconnResult *res = NULL;
+	char friday[16];
+	bool is_friday;
+
+	if (pgconn_exec(conn, "weekly winners",
+	                "SELECT extract(isodow FROM ($1::timestamptz AT TIME ZONE "
+	                "'UTC')) = 5, ($1::timestamptz AT TIME ZONE 'UTC')::date",
+	                1, values, &res, NULL, NULL, 60 * 1000) != PGCONN_OK ||
+	    !pgconn_check_shape(res, "weekly winners", 1, 2))
+	{
+		pgconn_result_free(res);
+		return false;
+	}
+	is_friday = strcmp(pgconn_result_value(res, 0, 0), "t") == 0;
+	snprintf(friday, sizeof(friday), "%s", pgconn_result_value(res, 0, 1));
+	pgconn_result_free(res);
+	if (!is_friday)
+	{
+		return true;
+	}
+	values[0] = friday;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+	{
+		int rows = 0;
+
+		values[1] = kinds[i];
+		if (!trending_exec_named(conn, "trending_winners", 2, values, &rows))
+		{
+			return false;
+		}
+		log_info("weekly winners \"%s\" of %s: %d rows written", kinds[i],
+		         friday, rows);
+	}
+	return true;
+}
+
+bool
+trending_run_once(const Config *config, const char *now_text)
+{
+	int64_t start_us = common_monotonic_us();
+	PgconnStatus status;
+	Pgconn *conn =
+	    pgconn_connect(config->dsn, "reckon trending", false, 0, &status);
+	bool ok = conn != NULL;
+	int tastemakers = 0;
+
+	for (size_t i = 0; ok && i < sizeof(trending_matviews) / sizeof(char *);
+	     i++)
+	{
+		ok = trending_refresh(conn, trending_matviews[i]);
+	}
+	for (size_t i = 0;
+	     ok && i < sizeof(trending_kinds) / sizeof(trending_kinds[0]); i++)
+	{
+		ok = trending_scores(conn, &trending_kinds[i], now_text);
+	}
+	ok = ok && trending_winners(conn, now_text) &&
+	     trending_exec_named(conn, "tastemaker", 0, NULL, &tastemakers);
+	pgconn_finish(conn);
+	if (ok)
+	{
+		log_info("trending cycle done in %.1f ms, %d tastemaker rows written",
+		         (double)(common_monotonic_us() - start_us) / 1000.0,
+		         tastemakers);
+	}
+	return ok;
+}
+
+pid_t
+trending_spawn(const Config *config)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+	{
+		log_error("could not fork the trending job: %m");
+		return -1;
+	}
+	if (pid == 0)
+	{
+		/*
+		 * The child: default signals, so the parent's SIGTERM stops it, and
+		 * _exit, so nothing of the parent's (its libpq connections above
+		 * all) is closed or flushed from here.
+		 */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_IGN);
+		_exit(trending_run_once(config, "now") ? EXIT_CODE_OK
+		                                       : EXIT_CODE_RUNTIME);
+	}
+	log_info("trending job started, pid %d", (int)pid);
+	return pid;
+}
+
+bool
+trending_reap(pid_t pid)
+{
+	int wstatus;
+	pid_t done = waitpid(pid, &wstatus, WNOHANG);
+
+	if (done == 0)
+	{
+		return false;
+	}
+	if (done < 0)
+	{
+		log_error("could not wait for the trending job %d: %m", (int)pid);
+	}
+	else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+	{
+		log_error("trending job %d failed (%s %d); it runs again at the next "
+		          "interval",
+		          (int)pid, WIFEXITED(wstatus) ? "exit" : "signal",
+		          WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+		                             : WTERMSIG(wstatus));
+	}
+	return true;
+}
+
+void
+trending_stop(pid_t pid)
+{
+	int wstatus;
+
+	kill(pid, SIGTERM);
+	(void)waitpid(pid, &wstatus, 0);
+	log_info("trending job %d stopped", (int)pid);
+}
