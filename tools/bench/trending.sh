@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# trending.sh [small|large]: what one trending cycle writes, reckon's
+# upsert-and-prune (design A) against the delete-and-insert it replaced (B).
+# A benchmark, not a test: a missed target is reported, never an exit status.
+#
+# On a throwaway PostgreSQL 15 cluster (tests/integration/cluster.sh, with
+# full_page_writes = on as in production and autovacuum off, so no background
+# writer but ours adds WAL) it loads sql/schema.sql and a skewed dataset into
+# database a (small: 20k tracks, 2k users, 300k plays; large: 500k, 50k, 5M):
+# Zipf-like plays (track id = floor(n * random()^3) + 1), owners with
+# followers, reposts and saves by complete profiles (karma > 0), playlists.
+# Every timestamp is a whole number of hours before the load, so no play,
+# repost or save crosses a 7-day/1-month/1-year window for an hour: the
+# matviews refreshed at different moments in the copies below agree.
+# `bin/reckon trending --once` then populates the matviews and scores, and
+# the result is VACUUMed and copied (CREATE DATABASE ... TEMPLATE a) into s
+# and b. The same change is applied to a, s and b: 3 plays created now() for
+# exactly 1% of the track ids, picked by a hash (deterministic, no seed).
+# Every run uses the same --now, so identical data stages identical scores.
+# Measured, each after a CHECKPOINT (every design pays its first-touch
+# full-page images alike), WAL from pg_current_wal_lsn() and wall time:
+#   a  one full `bin/reckon trending --once` (matview refreshes + scores;
+#      rows and per-step ms from its "scores ..." log lines);
+#   s  design A's score step alone, after REFRESH ... CONCURRENTLY of both
+#      matviews: per (type, version) the transaction src/trending.c runs
+#      (BEGIN; stage create; stage ($1, $2 by PREPARE/EXECUTE); ANALYZE;
+#      upsert; prune; COMMIT);
+#   b  design B's score step alone, after the same refresh: the same
+#      transaction with the same stage and ANALYZE, but DELETE of the whole
+#      (type, version) and INSERT of every staged row instead of upsert/prune.
+# s and b differ only in the writing statements. Writes tools/bench/trending.md.
+set -euo pipefail
+
+size=${1:-small}
+case $size in
+small) users=2000 tracks=20000 plays=300000 ;;
+large) users=50000 tracks=500000 plays=5000000 ;;
+*) echo "usage: $0 [small|large]" >&2; exit 2 ;;
+esac
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$root/tools/bench/trending.md
+reckon=$root/bin/reckon
+started=$(date +%s)
+[ -x "$reckon" ] || make -C "$root" bin/reckon
+
+. "$root/tests/integration/cluster.sh"
+cluster_start "max_wal_size = 4GB" "checkpoint_timeout = 1h" \
+	"full_page_writes = on" "autovacuum = off" "work_mem = 64MB" \
+	"maintenance_work_mem = 512MB"
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+now_s() { date +%s.%N; }
+note() { echo "[$(($(date +%s) - started))s] $*" >&2; }
+
+q -c "CREATE DATABASE a"
+export PGDATABASE=a
+q -f "$root/sql/schema.sql" >/dev/null
+note "loading the $size dataset"
+q -v users=$users -v tracks=$tracks -v plays=$plays <<'SQL'
+SELECT setseed(0.42);
+INSERT INTO users (user_id, handle, name, bio, profile_picture, cover_photo, is_verified, created_at)
+SELECT g, 'u' || g, 'User ' || g, CASE WHEN random() < 0.8 THEN 'bio' END,
+	CASE WHEN random() < 0.8 THEN 'p.jpg' END, CASE WHEN random() < 0.8 THEN 'c.jpg' END,
+	random() < 0.03, now() - interval '800 days'
+FROM generate_series(1, :users) g;
+INSERT INTO follows (follower_user_id, followee_user_id, created_at)
+SELECT u, CASE WHEN random() < 0.5 THEN floor(:users * random() ^ 2)::bigint + 1
+	ELSE floor(:users * random())::bigint + 1 END, now() - interval '500 days'
+FROM generate_series(1, :users) u, generate_series(1, 25)
+ON CONFLICT DO NOTHING;
+DELETE FROM follows WHERE follower_user_id = followee_user_id;
+INSERT INTO tracks (track_id, owner_id, is_delete, is_unlisted, genre, release_date, created_at)
+SELECT g, floor(:users * random() ^ 2)::bigint + 1, random() < 0.01, random() < 0.02,
+	(ARRAY['Electronic', 'Hip-Hop/Rap', 'Pop', 'Rock', 'Alternative', 'Ambient',
+		'House', 'Techno', 'Jazz', 'Classical'])[1 + floor(random() * 10)::int],
+	CASE WHEN random() < 0.2 THEN now() - make_interval(hours => floor(random() * 24 * 400)::int) END,
+	now() - make_interval(hours => floor(random() * 24 * 400)::int)
+FROM generate_series(1, :tracks) g;
+INSERT INTO plays (user_id, play_item_id, created_at)
+SELECT floor(:users * random())::bigint + 1, floor(:tracks * random() ^ 3)::bigint + 1,
+	now() - make_interval(hours => floor(random() * 24 * 60)::int)
+FROM generate_series(1, :plays);
+INSERT INTO playlists (playlist_id, playlist_owner_id, is_album, is_private, playlist_contents, created_at)
+SELECT g, floor(:users * random() ^ 2)::bigint + 1, random() < 0.2, random() < 0.05,
+	jsonb_build_object('track_ids', (SELECT jsonb_agg(jsonb_build_object('track',
+		floor(:tracks * random() ^ 2)::bigint + 1 + 0 * i)) FROM generate_series(1, 2 + g % 9) i)),
+	now() - make_interval(hours => floor(random() * 24 * 400)::int)
+FROM generate_series(1, :tracks / 10) g;
+INSERT INTO reposts (user_id, repost_item_id, repost_type, created_at)
+SELECT floor(:users * random())::bigint + 1, floor(:tracks * random() ^ 2)::bigint + 1, 'track',
+	now() - make_interval(hours => floor(random() * 24 * 400)::int)
+FROM generate_series(1, :tracks * 2) ON CONFLICT DO NOTHING;
+INSERT INTO saves (user_id, save_item_id, save_type, created_at)
+SELECT floor(:users * random())::bigint + 1, floor(:tracks * random() ^ 2)::bigint + 1, 'track',
+	now() - make_interval(hours => floor(random() * 24 * 400)::int)
+FROM generate_series(1, :tracks * 3) ON CONFLICT DO NOTHING;
+INSERT INTO reposts (user_id, repost_item_id, repost_type, created_at)
+SELECT floor(:users * random())::bigint + 1, floor(:tracks / 10 * random() ^ 2)::bigint + 1,
+	'playlist', now() - make_interval(hours => floor(random() * 24 * 60)::int)
+FROM generate_series(1, :tracks / 4) ON CONFLICT DO NOTHING;
+INSERT INTO saves (user_id, save_item_id, save_type, created_at)
+SELECT floor(:users * random())::bigint + 1, floor(:tracks / 10 * random() ^ 2)::bigint + 1,
+	'playlist', now() - make_interval(hours => floor(random() * 24 * 60)::int)
+FROM generate_series(1, :tracks / 4) ON CONFLICT DO NOTHING;
+VACUUM ANALYZE;
+SQL
+now=$(q -c "SELECT now()")
+note "populating with reckon trending --once --now '$now'"
+"$reckon" trending --once --now "$now" >"$CLUSTER_DIR/populate.log" 2>&1 ||
+	{ cat "$CLUSTER_DIR/populate.log" >&2; exit 1; }
+q -c "VACUUM ANALYZE"
+shape=$(q -F' ' -c "SELECT (SELECT count(*) FROM users), (SELECT count(*) FILTER (WHERE is_verified) FROM users),
+	(SELECT count(*) FROM tracks), (SELECT count(*) FROM plays), (SELECT count(*) FROM follows),
+	(SELECT count(*) FROM trending_params WHERE owner_follower_count >= 3),
+	(SELECT count(*) FROM trending_params WHERE karma > 0), (SELECT count(*) FROM playlists),
+	(SELECT count(*) FROM track_trending_scores), (SELECT count(*) FROM playlist_trending_scores)")
+read -r n_users n_verified n_tracks n_plays n_follows n_followed n_karma n_playlists n_tscores n_pscores <<<"$shape"
+q -d postgres -c "CREATE DATABASE s TEMPLATE a" -c "CREATE DATABASE b TEMPLATE a"
+for db in a s b; do
+	q -d $db -c "INSERT INTO plays (user_id, play_item_id, created_at)
+		SELECT 1 + abs(hashint8(t.track_id)) % $users, t.track_id, now()
+		FROM (SELECT track_id FROM tracks ORDER BY hashint8(track_id * 7919), track_id
+			LIMIT $((tracks / 100))) t, generate_series(1, 3)"
+done
+
+# score_step DB DESIGN: one measured score step; prints "wal secs written deleted"
+score_step()
+{
+	local db=$1 design=$2 sql=$root/sql/ type version s w
+	{
+		printf 'BEGIN;\n%s;\n' "$(cat "$sql/trending_stage_create.sql")"
+		for s in stage_tracks stage_playlists upsert_tracks prune_tracks upsert_playlists prune_playlists; do
+			printf 'PREPARE %s AS\n%s;\n' "$s" "$(cat "$sql/trending_$s.sql")"
+		done
+		printf 'ROLLBACK;\nCHECKPOINT;\n'
+		echo "SELECT pg_current_wal_lsn() AS l0, clock_timestamp() AS t0 \\gset"
+		echo "\\set w 0"; echo "\\set d 0"
+		for kind in TRACKS/pnagD TRACKS/AnlGe PLAYLISTS/pnagD; do
+			type=${kind%/*} version=${kind#*/}
+			s=$(echo "$type" | tr A-Z a-z)
+			printf 'BEGIN;\n%s;\n' "$(cat "$sql/trending_stage_create.sql")"
+			echo "EXECUTE stage_$s('$version', '$now');"
+			echo "ANALYZE reckon_trending_stage;"
+			if [ "$design" = A ]; then
+				echo "\\o /dev/null"; echo "EXECUTE upsert_$s('$version');"
+				echo "\\o"; echo "SELECT :w + :ROW_COUNT AS w \\gset"
+				echo "\\o /dev/null"; echo "EXECUTE prune_$s('$version');"
+				echo "\\o"; echo "SELECT :d + :ROW_COUNT AS d \\gset"
+			else
+				w=${s%s}_id
+				echo "DELETE FROM public.${s%s}_trending_scores WHERE type = '$type' AND version = '$version';"
+				echo "SELECT :d + :ROW_COUNT AS d \\gset"
+				echo "INSERT INTO public.${s%s}_trending_scores ($w, type, version, time_range$([ $s = tracks ] && echo ', genre'), score, created_at)
+					SELECT s.id, '$type', '$version', s.time_range$([ $s = tracks ] && echo ', s.genre'), s.score, now()
+					FROM pg_temp.reckon_trending_stage s;"
+				echo "SELECT :w + :ROW_COUNT AS w \\gset"
+			fi
+			echo "COMMIT;"
+		done
+		echo "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'), round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz), 3), :w, :d;"
+	} >"$CLUSTER_DIR/step_$db.sql"
+	q -d "$db" -F' ' -f "$CLUSTER_DIR/step_$db.sql"
+}
+
+# refresh DB: the matview refreshes both designs share; prints "wal secs"
+refresh()
+{
+	q -d "$1" -F' ' <<'SQL'
+CHECKPOINT;
+SELECT pg_current_wal_lsn() AS l0, clock_timestamp() AS t0 \gset
+REFRESH MATERIALIZED VIEW CONCURRENTLY public.aggregate_interval_plays;
+REFRESH MATERIALIZED VIEW CONCURRENTLY public.trending_params;
+SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), :'l0'), round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz), 3);
+SQL
+}
+
+note "a: one full reckon trending --once cycle"
+log=$CLUSTER_DIR/cycle.log
+q -c "CHECKPOINT"
+l0=$(q -c "SELECT pg_current_wal_lsn()"); t0=$(now_s)
+"$reckon" trending --once --now "$now" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+t1=$(now_s); full_wal=$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$l0')")
+full_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+read -r full_w full_p full_ms <<<"$(sed -n 's/.*scores [A-Z]*\/[A-Za-z]*: \([0-9]*\) rows written, \([0-9]*\) pruned in \([0-9.]*\) ms.*/\1 \2 \3/p' "$log" |
+	awk '{w += $1; p += $2; ms += $3} END {printf "%d %d %.1f", w, p, ms}')"
+note "s: design A's score step"; read -r rs_wal rs_s <<<"$(refresh s)"; read -r a_wal a_s a_w a_d <<<"$(score_step s A)"
+note "b: design B's score step"; read -r rb_wal rb_s <<<"$(refresh b)"; read -r b_wal b_s b_w b_d <<<"$(score_step b B)"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a / b}'; }
+wal_ratio=$(ratio "$a_wal" "$b_wal"); time_ratio=$(ratio "$a_s" "$b_s")
+verdict() { awk -v a="$1" -v b="$2" 'BEGIN {print (a <= b ? "PASS" : "MISS")}'; }
+{
+	echo "# Trending score writes: upsert-and-prune (A) vs delete-and-insert (B)"
+	echo
+	echo "- command: \`tools/bench/trending.sh $size\`"
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), nproc: $(nproc), $(q -c 'SELECT version()' | cut -d, -f1)"
+	echo "- server: full_page_writes = on, autovacuum = off, CHECKPOINT before each measured step"
+	echo "- dataset: $n_users users ($n_verified verified), $n_tracks tracks, $n_plays plays, $n_follows follows," \
+		"$n_playlists playlists; $n_followed eligible tracks whose owner has >= 3 followers, $n_karma with karma > 0;" \
+		"$n_tscores track and $n_pscores playlist scores stored"
+	echo "- change: 3 new plays on each of $((tracks / 100)) track ids (1%), identical in every copy; same --now '$now'"
+	echo
+	echo "| design | step | WAL bytes | seconds | rows written | rows deleted |"
+	echo "|---|---|---:|---:|---:|---:|"
+	echo "| A (reckon) | full \`reckon trending --once\` cycle | $full_wal | $full_s | $full_w | $full_p |"
+	echo "| A (reckon) | score transactions within that cycle (its log) | | $(awk -v a="$full_ms" 'BEGIN {printf "%.3f", a / 1000}') | $full_w | $full_p |"
+	echo "| both | REFRESH ... CONCURRENTLY of the 2 matviews (db s / db b) | $rs_wal / $rb_wal | $rs_s / $rb_s | | |"
+	echo "| A upsert-and-prune | score step (psql, db s) | $a_wal | $a_s | $a_w | $a_d |"
+	echo "| B delete-and-insert | score step (psql, db b) | $b_wal | $b_s | $b_w | $b_d |"
+	echo
+	echo "| score step, A/B | ratio | target | result |"
+	echo "|---|---:|---:|---|"
+	echo "| WAL bytes | $wal_ratio | <= 0.01 | $(verdict "$wal_ratio" 0.01) |"
+	echo "| seconds | $time_ratio | <= 0.5 | $(verdict "$time_ratio" 0.5) |"
+	echo
+	echo "Total benchmark runtime: $(($(date +%s) - started)) s."
+} | tee "$out"
