@@ -133,4 +133,13 @@ grep -o '[0-9.]* ms after its commit' "$CLUSTER_DIR/reckon.log" |
 		return n
 	}'
 grep 'stats:' "$CLUSTER_DIR/reckon.log" | tail -n 1 | sed 's/^.*stats: /demo: reckon stats: /'
+
+# One trending cycle, as the daemon runs it every hour (on a Friday it also
+# pays the weekly winners).
+echo "demo: one trending cycle (reckon trending --once):"
+"$ROOT/bin/reckon" trending --once 2>&1 | grep -E 'scores|winners|cycle done' |
+	sed 's/^.*INFO  trending: /  /'
+psql -X -q -c "select 'track scores' as what, count(*) from track_trending_scores
+	union all select 'playlist scores', count(*) from playlist_trending_scores
+	union all select 'tastemaker rows', count(*) from user_challenges where challenge_id = 't'"
 exit "$rc"
