@@ -462,7 +462,7 @@ CREATE TABLE public.track_trending_scores (
 	score double precision NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (track_id, type, version, time_range)
-);
+) WITH (fillfactor = 90);
 
 CREATE TABLE public.playlist_trending_scores (
 	playlist_id bigint NOT NULL,
@@ -472,16 +472,13 @@ CREATE TABLE public.playlist_trending_scores (
 	score double precision NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (playlist_id, type, version, time_range)
-);
+) WITH (fillfactor = 90);
 
--- The rankings trending_winners.sql reads (top scores of one type, version
--- and range, ties by id descending) and the prune's scan of one
--- (type, version).
-CREATE INDEX track_trending_scores_rank_idx ON public.track_trending_scores
-	(type, version, time_range, score DESC, track_id DESC);
-CREATE INDEX playlist_trending_scores_rank_idx
-	ON public.playlist_trending_scores
-	(type, version, time_range, score DESC, playlist_id DESC);
+-- No index on score: an hourly rewrite of 1% of the scores then updates
+-- them in place (HOT, within the 10% of each page fillfactor keeps free),
+-- with no index entry and no row moved, which is most of what keeps its WAL
+-- small. The rankings trending_winners.sql reads scan one (type, version,
+-- time_range) once a week.
 
 -- Weekly winners, written by trending_winners.sql: one row per rank of a
 -- (type, version) for the week ending on the Friday `week`. id is the
