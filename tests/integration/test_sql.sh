@@ -45,27 +45,6 @@ sql()
 	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f "$PREP" -f - 2>&1
 }
 
-# expect NAME WANT: run stdin through sql() and compare its output with WANT,
-# both sorted (the statements return rows in no particular order). A setup
-# step is an expect with WANT "": it must print nothing and not fail.
-expect()
-{
-	local name=$1 want=$2 got rc
-	got=$(sql)
-	rc=$?
-	got=$(printf '%s\n' "$got" | sed '/^$/d' | LC_ALL=C sort)
-	want=$(printf '%s\n' "$want" | sed '/^$/d' | LC_ALL=C sort)
-	if [ $rc -eq 0 ] && [ "$got" == "$want" ]; then
-		ok "$name"
-	else
-		not_ok "$name" "psql exit $rc
-got:
-$got
-want:
-$want"
-	fi
-}
-
 # ---------------------------------------------------------------------------
 # Schema and statement files
 # ---------------------------------------------------------------------------
@@ -78,18 +57,7 @@ else
 	exit 1
 fi
 
-# Each file must be ONE statement (PQprepare refuses several): once comments
-# are gone, no ';' may remain except one at the very end. (A psql PREPARE
-# cannot tell: psql would split the file and run the rest on its own.)
-for s in $STATEMENTS; do
-	semis=$(sed -e 's/--.*$//' "sql/$s.sql" | tr -d '\n' |
-		sed -e 's/[[:space:]]*$//' -e 's/;$//' | tr -cd ';' | wc -c)
-	if [ "$semis" -eq 0 ]; then
-		ok "$s.sql is a single statement"
-	else
-		not_ok "$s.sql is a single statement" "$semis inner ';'"
-	fi
-done
+check_single_statement $STATEMENTS
 
 for s in $STATEMENTS; do
 	printf 'PREPARE %s (bigint[], text, bigint) AS\n' "$s"

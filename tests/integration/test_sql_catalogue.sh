@@ -53,26 +53,6 @@ sql()
 	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f "$PREP" -f - -f "$FLUSH" 2>&1
 }
 
-# expect NAME WANT: run stdin through sql() and compare its output with WANT,
-# both sorted. A setup step is an expect with WANT "".
-expect()
-{
-	local name=$1 want=$2 got rc
-	got=$(sql)
-	rc=$?
-	got=$(printf '%s\n' "$got" | sed '/^$/d' | LC_ALL=C sort)
-	want=$(printf '%s\n' "$want" | sed '/^$/d' | LC_ALL=C sort)
-	if [ $rc -eq 0 ] && [ "$got" == "$want" ]; then
-		ok "$name"
-	else
-		not_ok "$name" "psql exit $rc
-got:
-$got
-want:
-$want"
-	fi
-}
-
 # noop NAME SCRIPT: the EXECUTE lines of SCRIPT, run again, write nothing.
 noop()
 {
@@ -123,16 +103,7 @@ else
 	exit 1
 fi
 
-# One statement per file (see test_sql.sh).
-for s in $STATEMENTS; do
-	semis=$(sed -e 's/--.*$//' "sql/$s.sql" | tr -d '\n' |
-		sed -e 's/[[:space:]]*$//' -e 's/;$//' | tr -cd ';' | wc -c)
-	if [ "$semis" -eq 0 ]; then
-		ok "$s.sql is a single statement"
-	else
-		not_ok "$s.sql is a single statement" "$semis inner ';'"
-	fi
-done
+check_single_statement $STATEMENTS
 
 # The first three statements too, for the final full recompute.
 for s in $STATEMENTS play_milestone first_weekly_comment track_upload; do

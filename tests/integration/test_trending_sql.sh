@@ -36,33 +36,6 @@ export PGTZ=UTC
 WORK="$CLUSTER_DIR/test_trending_sql" # removed with the cluster
 mkdir -p "$WORK"
 
-# sql: run stdin in one session: unaligned, tuples only, '|' between
-# columns, no command tags, stop at the first error.
-sql()
-{
-	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f - 2>&1
-}
-
-# expect NAME WANT: run stdin through sql() and compare its output with
-# WANT, both sorted.
-expect()
-{
-	local name=$1 want=$2 got rc
-	got=$(sql)
-	rc=$?
-	got=$(printf '%s\n' "$got" | sed '/^$/d' | LC_ALL=C sort)
-	want=$(printf '%s\n' "$want" | sed '/^$/d' | LC_ALL=C sort)
-	if [ $rc -eq 0 ] && [ "$got" == "$want" ]; then
-		ok "$name"
-	else
-		not_ok "$name" "psql exit $rc
-got:
-$got
-want:
-$want"
-	fi
-}
-
 # prep NAME: the statement of sql/NAME.sql as PREPARE NAME.
 prep()
 {
@@ -78,20 +51,7 @@ prep()
 FILES="trending_stage_create trending_stage_tracks trending_stage_playlists
 	trending_upsert_tracks trending_upsert_playlists trending_prune_tracks
 	trending_prune_playlists trending_winners tastemaker"
-for s in $FILES; do
-	if [ ! -f "sql/$s.sql" ]; then
-		not_ok "sql/$s.sql exists"
-		continue
-	fi
-	semis=$(sed -e 's/--.*$//' "sql/$s.sql" | tr -d '\n' |
-		sed -e 's/[[:space:]]*$//' -e 's/;$//' | tr -cd ';' | wc -c)
-	if [ "$semis" -eq 0 ] && head -n 1 "sql/$s.sql" | grep -q '^-- '; then
-		ok "$s.sql is a single statement with a comment header"
-	else
-		not_ok "$s.sql is a single statement with a comment header" \
-			"$semis inner ';'"
-	fi
-done
+check_single_statement $FILES
 
 # ---------------------------------------------------------------------------
 # Never-populated matviews. The schema creates them WITH NO DATA: REFRESH
