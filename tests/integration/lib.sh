@@ -26,69 +26,6 @@ not_ok()
 	fi
 }
 
-# check_eq DESCRIPTION EXPECTED ACTUAL
-check_e# sql: run stdin in one psql session: unaligned, tuples only, '|' between
-# columns, stop at the first error. A test that needs a prepared session
-# redefines it after sourcing this file.
-sql()
-{
-	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f - 2>&1
-}
-
-# expect NAME WANT: run stdin through sql() and compare its output with WANT,
-# both sorted (statements return rows in no particular order). A setup step
-# is an expect with WANT "": it must print nothing and not fail.
-expect()
-{
-	local name=$1 want=$2 got rc
-	got=$(sql)
-	rc=$?
-	got=$(printf '%s\n' "$got" | sed '/^$/d' | LC_ALL=C sort)
-	want=$(printf '%s\n' "$want" | sed '/^$/d' | LC_ALL=C sort)
-	if [ $rc -eq 0 ] && [ "$got" == "$want" ]; then
-		ok "$name"
-	else
-		not_ok "$name" "psql exit $rc
-got:
-$got
-want:
-$want"
-	fi
-}
-
-# check_single_statement NAME...: each sql/NAME.sql is ONE statement, as
-# PQprepare and PQexecParams need: once comments are gone, no ';' remains
-# but one at the very end. (A psql PREPARE cannot tell: psql would split the
-# file and run the rest on its own.)
-check_single_statement()
-{
-	local s semis
-	for s in "$@"; do
-		semis=$(sed -e 's/--.*$//' "$ROOT/sql/$s.sql" | tr -d '\n' |
-			sed -e 's/[[:space:]]*$//' -e 's/;$//' | tr -cd ';' | wc -c)
-		if [ "$semis" -eq 0 ]; then
-			ok "$s.sql is a single statement"
-		else
-			not_ok "$s.sql is a single statement" "$semis inner ';'"
-		fi
-	done
-}
-
-q()
-{
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1: expected [$2], got [$3]"
-	fi
-}
-
-test_done()
-{
-	echo "$TEST_CHECKS checks, $TEST_FAILURES failed"
-	[ "$TEST_CHECKS" -gt 0 ] && [ "$TEST_FAILURES" -eq 0 ]
-}
-
 # sql: run stdin in one psql session: unaligned, tuples only, '|' between
 # columns, stop at the first error. A test that needs a prepared session
 # redefines it after sourcing this file.
@@ -134,6 +71,22 @@ check_single_statement()
 			not_ok "$s.sql is a single statement" "$semis inner ';'"
 		fi
 	done
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq()
+{
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1: expected [$2], got [$3]"
+	fi
+}
+
+test_done()
+{
+	echo "$TEST_CHECKS checks, $TEST_FAILURES failed"
+	[ "$TEST_CHECKS" -gt 0 ] && [ "$TEST_FAILURES" -eq 0 ]
 }
 
 q()
