@@ -78,8 +78,6 @@ bool stream_send_status(Stream *stream, bool reply_requested) WARN_UNUSED;
  */
 void stream_finish(Stream *stream);
 
-/* stream_received_lsn: the end of the last WAL data received. */
-Lsn stream_received_lsn(const Stream *stream);
 /* stream_server_lsn: the server's WAL end from its last message. */
 Lsn stream_server_lsn(const Stream *stream);
 /* stream_sent_flush_lsn: the flush position last reported. */

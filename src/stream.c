@@ -86,12 +86,6 @@ stream_is_connected(const Stream *stream)
 }
 
 Lsn
-stream_received_lsn(const Stream *stream)
-{
-	return stream->received;
-}
-
-Lsn
 stream_server_lsn(const Stream *stream)
 {
 	return stream->server_end;

@@ -73,6 +73,18 @@ check_single_statement()
 	done
 }
 
+# prepare_statements NAME...: a psql script that PREPAREs each sql/NAME.sql
+# under its name with the parameter types src/recompute.c uses.
+prepare_statements()
+{
+	local s
+	for s in "$@"; do
+		printf 'PREPARE %s (bigint[], text, bigint) AS\n' "$s"
+		cat "$ROOT/sql/$s.sql"
+		printf '\n;\n'
+	done
+}
+
 # check_eq DESCRIPTION EXPECTED ACTUAL
 check_eq()
 {

@@ -59,11 +59,7 @@ fi
 
 check_single_statement $STATEMENTS
 
-for s in $STATEMENTS; do
-	printf 'PREPARE %s (bigint[], text, bigint) AS\n' "$s"
-	cat "sql/$s.sql"
-	printf '\n;\n'
-done >"$PREP"
+prepare_statements $STATEMENTS >"$PREP"
 
 expect "statements prepare with types (bigint[], text, bigint)" "" <<'SQL'
 SQL

@@ -106,11 +106,8 @@ fi
 check_single_statement $STATEMENTS
 
 # The first three statements too, for the final full recompute.
-for s in $STATEMENTS play_milestone first_weekly_comment track_upload; do
-	printf 'PREPARE %s (bigint[], text, bigint) AS\n' "$s"
-	cat "sql/$s.sql"
-	printf '\n;\n'
-done >"$PREP"
+prepare_statements $STATEMENTS play_milestone first_weekly_comment \
+	track_upload >"$PREP"
 
 expect "statements prepare with types (bigint[], text, bigint)" "" <<'SQL'
 SQL
