@@ -7,10 +7,13 @@
 -- trending_prune_*.sql compare it with the stored scores. ON COMMIT DROP: it
 -- lives for that one transaction, so each run starts from an empty stage.
 -- id is a track_id or playlist_id; genre is NULL for playlists.
+-- No primary key: (id, time_range) is unique by construction (the matviews
+-- have a unique track_id, playlists their primary key), every reader joins
+-- the whole stage by hash, and maintaining an index on tens of thousands of
+-- inserted rows took more than half of the stage's time.
 CREATE TEMP TABLE reckon_trending_stage (
 	id bigint NOT NULL,
 	time_range text NOT NULL,
 	genre text,
-	score double precision NOT NULL,
-	PRIMARY KEY (id, time_range)
+	score double precision NOT NULL
 ) ON COMMIT DROP
