@@ -23,6 +23,13 @@ typedef enum LogLevel
 
 extern LogLevel log_min_level;
 
+/*
+ * log_program: when set, lines are "NAME: error: message" without time,
+ * pid or module: the style of a command-line tool (reckon-slot), where the
+ * daemon's timestamps would be noise. NULL (the default) for the daemon.
+ */
+extern const char *log_program;
+
 /* log_write: format and write one line; multi-line messages are split. */
 void log_write(LogLevel level, const char *module, const char *fmt, ...)
     PRINTF_FORMAT(3, 4);

@@ -14,9 +14,12 @@
 #include <unistd.h>
 
 LogLevel log_min_level = LOG_LEVEL_INFO;
+const char *log_program = NULL;
 
 static const char *const level_names[] = {"TRACE", "DEBUG", "INFO",
                                           "WARN",  "ERROR", "FATAL"};
+static const char *const level_words[] = {"trace",   "debug", "info",
+                                          "warning", "error", "fatal"};
 
 bool
 log_level_parse(const char *name, LogLevel *level)
@@ -65,12 +68,20 @@ log_write(LogLevel level, const char *module, const char *fmt, ...)
 	vsnprintf(message, sizeof(message), fmt, args);
 	va_end(args);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	int n = (int)strftime(prefix, sizeof(prefix), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(prefix + n, sizeof(prefix) - (size_t)n,
-	         ".%03ld UTC [%d] %-5s %s: ", ts.tv_nsec / 1000000, (int)getpid(),
-	         level_names[level], module);
+	if (log_program != NULL)
+	{
+		snprintf(prefix, sizeof(prefix), "%s: %s: ", log_program,
+		         level_words[level]);
+	}
+	else
+	{
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		int n = (int)strftime(prefix, sizeof(prefix), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(prefix + n, sizeof(prefix) - (size_t)n,
+		         ".%03ld UTC [%d] %-5s %s: ", ts.tv_nsec / 1000000,
+		         (int)getpid(), level_names[level], module);
+	}
 
 	const char *start = message;
 	for (;;)

@@ -4,55 +4,205 @@
  */
 #include "slot.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOG_MODULE "slot"
 #include "log.h"
 #include "lsn.h"
 
-PgconnStatus
-slot_inspect(Pgconn *conn, const char *name, SlotInfo *info)
+/*
+ * One query serves slot_inspect ($1 a name) and slot_list ($1 NULL). The
+ * current position is the receive position on a standby, where
+ * pg_current_wal_lsn() fails. The holder comes from pg_stat_activity, whose
+ * application_name and client_addr are NULL for other roles' sessions
+ * without pg_read_all_stats: the pid alone is still printed.
+ */
+#define SLOT_COLUMNS 14
+static const char slot_query[] =
+    "WITH cur AS (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() "
+    "THEN pg_catalog.pg_last_wal_receive_lsn() "
+    "ELSE pg_catalog.pg_current_wal_lsn() END AS lsn) "
+    "SELECT s.slot_name, s.slot_type = 'logical', coalesce(s.plugin, ''), "
+    "coalesce(s.database, ''), "
+    "s.database IS NOT DISTINCT FROM pg_catalog.current_database(), "
+    "s.active, coalesce(s.active_pid, 0), "
+    "coalesce(s.restart_lsn::text, ''), "
+    "coalesce(s.confirmed_flush_lsn::text, ''), coalesce(s.wal_status, ''), "
+    "coalesce(s.safe_wal_size::text, ''), "
+    "coalesce(pg_catalog.pg_wal_lsn_diff(cur.lsn, "
+    "s.confirmed_flush_lsn)::bigint, -1), "
+    "coalesce(pg_catalog.pg_wal_lsn_diff(cur.lsn, s.restart_lsn)::bigint, -1), "
+    "CASE WHEN s.active_pid IS NULL THEN '' ELSE 'pid ' || s.active_pid || "
+    "coalesce(' (application ' || "
+    "coalesce(nullif(a.application_name, ''), '?') || ', client ' || "
+    "coalesce(host(a.client_addr), 'local') || ', since ' || "
+    "date_trunc('second', a.backend_start) || ')', '') END "
+    "FROM pg_catalog.pg_replication_slots s CROSS JOIN cur "
+    "LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = s.active_pid "
+    "WHERE $1::text IS NULL OR s.slot_name = $1::text ORDER BY s.slot_name";
+
+static void
+slot_copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+static bool
+slot_parse_int64(const char *text, int64_t *out)
+{
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0')
+	{
+		return false;
+	}
+	*out = (int64_t)v;
+	return true;
+}
+
+static bool
+slot_parse_row(const PgconnResult *res, int row, SlotInfo *info)
+{
+	int64_t pid = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->exists = true;
+	slot_copy(info->name, sizeof(info->name), pgconn_result_value(res, row, 0));
+	info->is_logical = strcmp(pgconn_result_value(res, row, 1), "t") == 0;
+	slot_copy(info->plugin, sizeof(info->plugin),
+	          pgconn_result_value(res, row, 2));
+	slot_copy(info->database, sizeof(info->database),
+	          pgconn_result_value(res, row, 3));
+	info->is_this_database = strcmp(pgconn_result_value(res, row, 4), "t") == 0;
+	info->is_active = strcmp(pgconn_result_value(res, row, 5), "t") == 0;
+	if (!slot_parse_int64(pgconn_result_value(res, row, 6), &pid) || pid < 0 ||
+	    pid > INT32_MAX)
+	{
+		return false;
+	}
+	info->active_pid = (int)pid;
+	/* an empty text is a NULL LSN: leave LSN_INVALID */
+	if ((*pgconn_result_value(res, row, 7) &&
+	     !lsn_parse(pgconn_result_value(res, row, 7), &info->restart_lsn)) ||
+	    (*pgconn_result_value(res, row, 8) &&
+	     !lsn_parse(pgconn_result_value(res, row, 8), &info->confirmed_flush)))
+	{
+		return false;
+	}
+	slot_copy(info->wal_status, sizeof(info->wal_status),
+	          pgconn_result_value(res, row, 9));
+	if (*pgconn_result_value(res, row, 10))
+	{
+		info->has_safe_wal_size = slot_parse_int64(
+		    pgconn_result_value(res, row, 10), &info->safe_wal_size);
+		if (!info->has_safe_wal_size)
+		{
+			return false;
+		}
+	}
+	slot_copy(info->holder, sizeof(info->holder),
+	          pgconn_result_value(res, row, 13));
+	return slot_parse_int64(pgconn_result_value(res, row, 11),
+	                        &info->lag_bytes) &&
+	       slot_parse_int64(pgconn_result_value(res, row, 12),
+	                        &info->retained_bytes);
+}
+
+/* slot_query_rows: run slot_query for name (NULL: all) and parse its rows. */
+static PgconnStatus
+slot_query_rows(Pgconn *conn, const char *name, SlotInfo **slots, int *nslots)
 {
 	const char *values[1] = {name};
 	PgconnResult *res = NULL;
 	PgconnStatus status;
+	int n;
 
-	memset(info, 0, sizeof(*info));
-	status = pgconn_exec(
-	    conn, "inspect replication slot",
-	    "SELECT slot_type = 'logical', coalesce(plugin, ''), "
-	    "database IS NOT DISTINCT FROM pg_catalog.current_database(), "
-	    "coalesce(wal_status, ''), coalesce(confirmed_flush_lsn::text, '') "
-	    "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-	    1, values, &res, NULL, NULL, 60 * 1000);
+	*slots = NULL;
+	*nslots = 0;
+	status = pgconn_exec(conn, "inspect replication slots", slot_query, 1,
+	                     values, &res, NULL, NULL, 60 * 1000);
 	if (status != PGCONN_OK)
 	{
 		return status;
 	}
-	if (pgconn_result_rows(res) == 0)
+	n = pgconn_result_rows(res);
+	if (n > 0 && pgconn_result_columns(res) != SLOT_COLUMNS)
 	{
-		pgconn_result_free(res);
-		return PGCONN_OK;
-	}
-	if (!pgconn_check_shape(res, "inspect replication slot", 1, 5))
-	{
+		log_error("inspect replication slots: expected %d columns, got %d",
+		          SLOT_COLUMNS, pgconn_result_columns(res));
 		pgconn_result_free(res);
 		return PGCONN_FAIL;
 	}
-	info->exists = true;
-	info->is_logical = strcmp(pgconn_result_value(res, 0, 0), "t") == 0;
-	snprintf(info->plugin, sizeof(info->plugin), "%s",
-	         pgconn_result_value(res, 0, 1));
-	info->is_this_database = strcmp(pgconn_result_value(res, 0, 2), "t") == 0;
-	snprintf(info->wal_status, sizeof(info->wal_status), "%s",
-	         pgconn_result_value(res, 0, 3));
-	if (!lsn_parse(pgconn_result_value(res, 0, 4), &info->confirmed_flush))
+	*slots = calloc((size_t)(n > 0 ? n : 1), sizeof(SlotInfo));
+	if (*slots == NULL)
 	{
-		info->confirmed_flush = LSN_INVALID;
+		common_out_of_memory("replication slot list");
 	}
+	for (int i = 0; i < n; i++)
+	{
+		if (!slot_parse_row(res, i, &(*slots)[i]))
+		{
+			log_error("inspect replication slots: unexpected values in the "
+			          "row of slot \"%s\"",
+			          pgconn_result_value(res, i, 0));
+			pgconn_result_free(res);
+			free(*slots);
+			*slots = NULL;
+			return PGCONN_FAIL;
+		}
+	}
+	*nslots = n;
 	pgconn_result_free(res);
 	return PGCONN_OK;
+}
+
+PgconnStatus
+slot_inspect(Pgconn *conn, const char *name, SlotInfo *info)
+{
+	SlotInfo *slots = NULL;
+	int n = 0;
+	PgconnStatus status = slot_query_rows(conn, name, &slots, &n);
+
+	memset(info, 0, sizeof(*info));
+	if (status == PGCONN_OK && n == 1)
+	{
+		*info = slots[0];
+	}
+	free(slots);
+	return status;
+}
+
+PgconnStatus
+slot_list(Pgconn *conn, SlotInfo **slots, int *nslots)
+{
+	return slot_query_rows(conn, NULL, slots, nslots);
+}
+
+void
+slot_describe_holder(Pgconn *conn, const char *name, char *buf, size_t size)
+{
+	SlotInfo info;
+
+	if (slot_inspect(conn, name, &info) != PGCONN_OK)
+	{
+		slot_copy(buf, size, "an unknown process");
+		return;
+	}
+	slot_copy(buf, size, info.holder[0] ? info.holder : "no process");
+}
+
+const char *
+slot_lost_steps(void)
+{
+	return "the changes it still had to deliver are gone: drop it "
+	       "(reckon-slot drop NAME), start reckon with --create-slot, then "
+	       "recompute every user (see \"Operating the slot\" in README.md)";
 }
 
 PgconnStatus
@@ -61,9 +211,11 @@ slot_create(Pgconn *conn, const char *name, Lsn *consistent)
 	const char *values[1] = {name};
 	PgconnResult *res = NULL;
 	PgconnStatus status;
+	char what[CONFIG_NAME_MAX + 32];
 	bool ok;
 
-	status = pgconn_exec(conn, "create replication slot",
+	snprintf(what, sizeof(what), "create replication slot \"%s\"", name);
+	status = pgconn_exec(conn, what,
 	                     "SELECT lsn::text FROM "
 	                     "pg_catalog.pg_create_logical_replication_slot($1, "
 	                     "'wal2json')",
@@ -72,7 +224,7 @@ slot_create(Pgconn *conn, const char *name, Lsn *consistent)
 	{
 		return status;
 	}
-	ok = pgconn_check_shape(res, "create replication slot", 1, 1) &&
+	ok = pgconn_check_shape(res, what, 1, 1) &&
 	     lsn_parse(pgconn_result_value(res, 0, 0), consistent);
 	pgconn_result_free(res);
 	if (!ok)
@@ -119,10 +271,9 @@ slot_prepare(Pgconn *conn, const char *name, bool create, Lsn *confirmed)
 	}
 	if (strcmp(info.wal_status, "lost") == 0)
 	{
-		log_error("replication slot \"%s\" has lost WAL it needs (wal_status "
-		          "lost): changes are missing, drop and recreate it and "
-		          "recompute everything",
-		          name);
+		log_error("replication slot \"%s\" was invalidated (wal_status "
+		          "lost: the server removed WAL it needed): %s",
+		          name, slot_lost_steps());
 		return PGCONN_FAIL;
 	}
 	*confirmed = info.confirmed_flush;
