@@ -21,6 +21,13 @@
 #include "lookup.h"
 #include "sched.h"
 
+/*
+ * The prefix of the daemon's heartbeat messages (pg_logical_emit_message),
+ * whose content is the wall-clock time they were sent, in Unix
+ * microseconds. Messages with any other prefix are not ours and ignored.
+ */
+#define APPLY_HEARTBEAT_PREFIX "reckon.heartbeat"
+
 typedef struct ApplyTable ApplyTable;
 
 typedef struct Apply
@@ -48,6 +55,10 @@ typedef struct Apply
 	int64_t messages;
 	int64_t changes;
 	int64_t last_commit_us; /* commit time of the last commit received */
+
+	/* the last heartbeat received: now minus the time it was sent */
+	bool has_heartbeat;
+	int64_t heartbeat_latency_us;
 } Apply;
 
 /* apply_init: build the table routing; false (logged) on OOM. */
@@ -57,9 +68,12 @@ void apply_free(Apply *apply);
 
 /*
  * apply_message: one wal2json message that started at lsn (for a commit,
- * the end of the commit record, which is what may be confirmed). Returns
+ * the end of the commit record, which is what may be confirmed; for a
+ * non-transactional logical message, the end of its record). Returns
  * false after logging when the message is malformed or cannot be applied:
- * nothing at or after it may be acknowledged.
+ * nothing at or after it may be acknowledged. A heartbeat (prefix
+ * APPLY_HEARTBEAT_PREFIX) is logged with its latency; other logical
+ * messages are ignored.
  */
 bool apply_message(Apply *apply, Lsn lsn, const char *data,
                    size_t len) WARN_UNUSED;

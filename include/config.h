@@ -31,7 +31,8 @@
 #define CONFIG_LOOKUPS_MAX 16
 #define CONFIG_RULES_MAX 16
 #define CONFIG_TABLES_MAX 64
-#define CONFIG_ORIGIN_MAX 512 /* "FILE:LINE" */
+#define CONFIG_ORIGIN_MAX 512       /* "FILE:LINE" */
+#define CONFIG_HEARTBEAT_MIN_MS 100 /* a heartbeat_interval other than 0 */
 
 typedef struct ConfigRule
 {
@@ -109,6 +110,12 @@ typedef struct Config
 	int64_t retry_min_ms;
 	int64_t retry_max_ms;
 	int64_t trending_interval_ms; /* 0: the daemon runs no trending job */
+	/*
+	 * 0 (the default): no heartbeat. Otherwise the daemon emits a
+	 * non-transactional logical message this often and logs the stream
+	 * latency it sees when the message comes back through the slot.
+	 */
+	int64_t heartbeat_interval_ms;
 
 	/* limits */
 	int64_t dirty_keys_max;    /* per processor; the stream pauses above it */

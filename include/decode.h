@@ -78,6 +78,18 @@ typedef struct DecodeEvent
 	/* borrowed; U (old row, when the table has a replica identity) and D */
 	const DecodeColumn *identity;
 	int nidentity;
+	/*
+	 * M (pg_logical_emit_message): whether it was emitted as transactional
+	 * (inside its transaction's B and C) or not (sent as soon as decoded,
+	 * outside any B and C); false when "transactional" is absent.
+	 */
+	bool is_transactional;
+	/*
+	 * M: "prefix" and "content", raw JSON string contents, still escaped;
+	 * empty otherwise.
+	 */
+	DecodeSpan prefix;
+	DecodeSpan content;
 } DecodeEvent;
 
 typedef struct Decoder Decoder;
@@ -122,6 +134,15 @@ bool decode_span_equals(DecodeSpan span, const char *str);
  */
 const DecodeColumn *decode_find_column(const DecodeColumn *columns, int n,
                                        const char *name);
+
+/*
+ * decode_span_int64: span as a signed 64-bit integer: an optional '-' then
+ * decimal digits, nothing else (no '+', leading zero, space, fraction or
+ * exponent), in range. False otherwise; it never rounds or clamps. For an M
+ * whose content is a number (the raw span of a JSON string holding digits
+ * needs no unescaping).
+ */
+bool decode_span_int64(DecodeSpan span, int64_t *value) WARN_UNUSED;
 
 /*
  * decode_column_int64: the column's value as a signed 64-bit integer. Accepts

@@ -35,8 +35,24 @@ typedef enum StreamState
 	STREAM_OK,
 	STREAM_LOST, /* connection lost: reconnect with backoff */
 	STREAM_FATAL /* a message could not be processed, or a server error
-	              * that a reconnect cannot fix */
+	              * that a reconnect cannot fix (see stream_slot_error) */
 } StreamState;
+
+/*
+ * StreamSlotError: what a failed stream_start() or stream_service() says
+ * about the slot, from the server's SQLSTATE (and message, where one
+ * SQLSTATE covers several causes). Connection trouble (08xxx, 57P0x) and
+ * other errors are STREAM_SLOT_OK: the slot itself is not known to be bad.
+ */
+typedef enum StreamSlotError
+{
+	STREAM_SLOT_OK,
+	STREAM_SLOT_BUSY,       /* 55006: active for another process */
+	STREAM_SLOT_MISSING,    /* 42704: it does not exist (was dropped) */
+	STREAM_SLOT_INVALIDATED /* 55000 "cannot read from logical replication
+	                         * slot" (invalidated), or 58P01 "requested WAL
+	                         * segment ... has already been removed" */
+} StreamSlotError;
 
 typedef struct Stream Stream;
 
@@ -48,11 +64,18 @@ void stream_destroy(Stream *stream);
 /*
  * stream_start: connect in replication mode, IDENTIFY_SYSTEM and
  * START_REPLICATION on the configured slot from its confirmed position.
- * RETRY covers a busy slot (SQLSTATE 55006) and connection trouble;
- * *slot_busy tells the first apart. FAIL: a missing slot or another error
- * a retry cannot fix.
+ * RETRY covers a busy slot (SQLSTATE 55006) and connection trouble; FAIL a
+ * missing or invalidated slot and any other error a retry cannot fix.
+ * stream_slot_error() then tells the slot's cases apart. The server's error
+ * is logged here, at DEBUG for a busy slot (the caller says who holds it).
  */
-PgconnStatus stream_start(Stream *stream, bool *slot_busy) WARN_UNUSED;
+PgconnStatus stream_start(Stream *stream) WARN_UNUSED;
+
+/*
+ * stream_slot_error: what the last failed stream_start() or the last
+ * stream_service() that did not return STREAM_OK found out about the slot.
+ */
+StreamSlotError stream_slot_error(const Stream *stream);
 
 bool stream_is_connected(const Stream *stream);
 
@@ -61,7 +84,9 @@ bool stream_is_connected(const Stream *stream);
  * the consumer can read) or other_fd (-1: none) to be readable, then
  * process every message already received and send a status update if one is
  * due or was asked for. Returns the stream's state; on LOST the connection
- * is closed and stream_start() may be called again.
+ * is closed and stream_start() may be called again. An error from the
+ * server that means the slot is gone or lost its WAL (stream_slot_error()
+ * MISSING or INVALIDATED) is FATAL: a reconnect cannot bring it back.
  */
 StreamState stream_service(Stream *stream, int other_fd, int64_t timeout_ms);
 

@@ -301,6 +301,40 @@ apply_change(Apply *apply, const DecodeEvent *ev)
 	return apply_lookups(apply, t, ev);
 }
 
+/*
+ * A logical message (pg_logical_emit_message). A non-transactional one
+ * comes on its own, outside any B..C, once its record is decoded: every
+ * commit before that record has been sent already, so like a keepalive's
+ * WAL end it is a position we may confirm when nothing is pending.
+ */
+static void
+apply_logical_message(Apply *apply, Lsn lsn, const DecodeEvent *ev)
+{
+	int64_t sent_us;
+
+	if (!apply->ack.in_transaction)
+	{
+		ack_keepalive(&apply->ack, lsn);
+	}
+	if (!decode_span_equals(ev->prefix, APPLY_HEARTBEAT_PREFIX))
+	{
+		return;
+	}
+	if (!decode_span_int64(ev->content, &sent_us))
+	{
+		log_warn("heartbeat at %X/%X: content \"%.*s\" is not a time in "
+		         "microseconds, ignored",
+		         LSN_FORMAT_ARGS(lsn),
+		         ev->content.len > 64 ? 64 : (int)ev->content.len,
+		         ev->content.ptr);
+		return;
+	}
+	apply->has_heartbeat = true;
+	apply->heartbeat_latency_us = common_now_us() - sent_us;
+	log_info("heartbeat: stream latency %.1f ms",
+	         (double)apply->heartbeat_latency_us / 1000.0);
+}
+
 bool
 apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 {
@@ -332,6 +366,7 @@ apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 			apply->txn_dirtied = false;
 			return true;
 		case DECODE_ACTION_MESSAGE:
+			apply_logical_message(apply, lsn, &ev);
 			return true;
 		case DECODE_ACTION_INSERT:
 		case DECODE_ACTION_UPDATE:

@@ -243,6 +243,8 @@ static const ConfigSetting settings[] = {
     {"retry_max", KIND_DURATION, offsetof(Config, retry_max_ms), 1},
     {"trending_interval", KIND_DURATION, offsetof(Config, trending_interval_ms),
      0},
+    {"heartbeat_interval", KIND_DURATION,
+     offsetof(Config, heartbeat_interval_ms), 0},
     {"dirty_keys_max", KIND_COUNT, offsetof(Config, dirty_keys_max), 1},
     {"message_max_bytes", KIND_SIZE, offsetof(Config, message_max_bytes), 1024},
 };
@@ -1014,6 +1016,14 @@ config_finish(Config *config)
 	{
 		log_error("reconnect_min/retry_min must not exceed "
 		          "reconnect_max/retry_max");
+		return false;
+	}
+	/* each heartbeat is a statement and a WAL record: not every loop turn */
+	if (config->heartbeat_interval_ms != 0 &&
+	    config->heartbeat_interval_ms < CONFIG_HEARTBEAT_MIN_MS)
+	{
+		log_error("heartbeat_interval must be 0 (off) or at least %d ms",
+		          CONFIG_HEARTBEAT_MIN_MS);
 		return false;
 	}
 	for (int i = 0; i < config->nlookups; i++)

@@ -7,6 +7,7 @@
  */
 #include "daemon.h"
 
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,25 @@
 #include "slot.h"
 #include "stream.h"
 #include "trending.h"
+
+/* A busy slot's holder is logged when the wait starts, then this often. */
+#define DAEMON_BUSY_LOG_US (10 * 1000 * 1000)
+/* Client-side bound of the heartbeat statement (it does no real work). */
+#define DAEMON_HEARTBEAT_TIMEOUT_MS (10 * 1000)
+
+/*
+ * The heartbeat: a non-transactional logical message, so wal2json sends it
+ * on its own, outside any B..C, as soon as its WAL is flushed. A statement
+ * without a transaction id commits asynchronously, and in PostgreSQL 15
+ * (pg_logical_emit_message has no flush argument before 17) its record
+ * would then wait for the WAL writer (up to wal_writer_delay, 200 ms): the
+ * latency would mostly measure that. pg_current_xact_id() gives the
+ * statement an xid, so its commit flushes the message at once, as a real
+ * commit is; the empty transaction itself is not decoded.
+ */
+static const char daemon_heartbeat_sql[] =
+    "SELECT pg_catalog.pg_logical_emit_message(false, '" APPLY_HEARTBEAT_PREFIX
+    "', $1) FROM pg_catalog.pg_current_xact_id()";
 
 static volatile sig_atomic_t stop_requested = 0;
 
@@ -44,13 +64,18 @@ typedef struct Daemon
 	bool is_fatal; /* the stream hit something it cannot pass */
 	int stream_failures;
 	int64_t stream_retry_us;
-	int64_t stream_busy_since_us; /* slot busy since, 0 if not */
+	int64_t stream_busy_since_us;  /* slot busy since, 0 if not */
+	int64_t stream_busy_logged_us; /* when its holder was last logged */
+	Lsn start_confirmed;           /* the slot's confirmed_flush at start */
 	int sql_failures;
 	int64_t sql_retry_us;
 	int64_t stats_due_us;
 	int64_t endpos_poke_us;
 	pid_t trending_pid; /* the running trending job, or 0 */
 	int64_t trending_due_us;
+	int64_t heartbeat_due_us;
+	/* the heartbeat statement failed in a way a retry cannot fix */
+	bool is_heartbeat_off;
 } Daemon;
 
 static bool
@@ -91,12 +116,85 @@ daemon_can_read(void *arg)
 	       (int64_t)d->apply.npending < d->config->dirty_keys_max;
 }
 
+/*
+ * daemon_confirmed: the slot's confirmed position as far as we know: the
+ * last flush position reported, or what the slot said at start.
+ */
+static Lsn
+daemon_confirmed(const Daemon *d)
+{
+	Lsn sent = stream_sent_flush_lsn(d->stream);
+
+	return sent > d->start_confirmed ? sent : d->start_confirmed;
+}
+
+/*
+ * After START_REPLICATION failed: the server's message may be translated,
+ * and 55000 has other causes, so when the stream could not tell, ask
+ * pg_replication_slots, which does not depend on the language. Only from
+ * the loop itself: inside daemon_wait() the SQL connection may be busy.
+ */
+static StreamSlotError
+daemon_start_slot_error(Daemon *d)
+{
+	StreamSlotError error = stream_slot_error(d->stream);
+	SlotInfo info;
+
+	if (error != STREAM_SLOT_OK || !recompute_is_connected(&d->rc) ||
+	    slot_inspect(d->rc.conn, d->config->slot, &info) != PGCONN_OK)
+	{
+		return error;
+	}
+	if (!info.exists)
+	{
+		return STREAM_SLOT_MISSING;
+	}
+	if (strcmp(info.wal_status, "lost") == 0)
+	{
+		return STREAM_SLOT_INVALIDATED;
+	}
+	return STREAM_SLOT_OK;
+}
+
+/*
+ * A slot that is gone or has lost its WAL stops reckon for good: never
+ * recreate it silently, as the changes it held are lost and only a full
+ * recompute puts the derived rows right again.
+ */
+static void
+daemon_slot_fatal(Daemon *d, StreamSlotError error)
+{
+	switch (error)
+	{
+		case STREAM_SLOT_MISSING:
+			log_fatal("replication slot \"%s\" no longer exists (dropped while "
+			          "reckon was running): the changes after its last "
+			          "confirmed position %X/%X cannot be recovered from it; "
+			          "%s",
+			          d->config->slot, LSN_FORMAT_ARGS(daemon_confirmed(d)),
+			          slot_lost_steps());
+			break;
+		case STREAM_SLOT_INVALIDATED:
+			log_fatal("replication slot \"%s\" was invalidated (the WAL it "
+			          "still needed is gone, see max_slot_wal_keep_size; "
+			          "confirmed up to %X/%X): %s",
+			          d->config->slot, LSN_FORMAT_ARGS(daemon_confirmed(d)),
+			          slot_lost_steps());
+			break;
+		case STREAM_SLOT_OK:
+		case STREAM_SLOT_BUSY:
+			/* error already logged */
+			break;
+	}
+	d->is_fatal = true;
+}
+
 static void
 daemon_handle_stream_state(Daemon *d, StreamState state)
 {
 	if (state == STREAM_FATAL)
 	{
-		d->is_fatal = true;
+		daemon_slot_fatal(d, stream_slot_error(d->stream));
 	}
 	else if (state == STREAM_LOST)
 	{
@@ -127,20 +225,91 @@ daemon_wait(void *arg, int fd, int64_t timeout_ms)
 	           timeout_ms > 1000 ? 1000 : (int)timeout_ms);
 }
 
+/*
+ * daemon_slot_holder: who holds the slot, asked on the SQL connection (the
+ * replication connection is the one that failed).
+ */
+static void
+daemon_slot_holder(Daemon *d, char *buf, size_t size)
+{
+	if (!recompute_is_connected(&d->rc))
+	{
+		snprintf(buf, size, "another process (the SQL connection is down)");
+		return;
+	}
+	slot_describe_holder(d->rc.conn, d->config->slot, buf, size);
+	if (strcmp(buf, "no process") == 0)
+	{
+		snprintf(buf, size, "a process that has released it since");
+	}
+}
+
+/*
+ * The walsender of a killed predecessor may hold the slot until the server
+ * notices the dead connection, or another consumer may have taken it: wait,
+ * but not forever, and say who holds it when the wait starts and every
+ * DAEMON_BUSY_LOG_US after.
+ */
+static void
+daemon_slot_busy(Daemon *d, int64_t now_us)
+{
+	char holder[SLOT_TEXT_MAX + 64];
+	int64_t busy_ms;
+	int64_t deadline_us;
+
+	if (d->stream_busy_since_us == 0)
+	{
+		d->stream_busy_since_us = now_us;
+		d->stream_busy_logged_us = 0;
+	}
+	busy_ms = (now_us - d->stream_busy_since_us) / 1000;
+	if (busy_ms >= d->config->slot_busy_timeout_ms)
+	{
+		daemon_slot_holder(d, holder, sizeof(holder));
+		log_fatal("replication slot \"%s\" still in use by another process "
+		          "after %lld ms (slot_busy_timeout): held by %s",
+		          d->config->slot, (long long)busy_ms, holder);
+		d->is_fatal = true;
+		return;
+	}
+	if (d->stream_busy_logged_us == 0 ||
+	    now_us - d->stream_busy_logged_us >= DAEMON_BUSY_LOG_US)
+	{
+		daemon_slot_holder(d, holder, sizeof(holder));
+		log_warn("replication slot \"%s\" is in use by %s: retrying for up "
+		         "to %lld ms more (slot_busy_timeout; SQLSTATE 55006)",
+		         d->config->slot, holder,
+		         (long long)(d->config->slot_busy_timeout_ms - busy_ms));
+		d->stream_busy_logged_us = now_us;
+	}
+	daemon_handle_stream_state(d, STREAM_LOST);
+	/* the backoff must not carry the last attempt far past the timeout */
+	deadline_us =
+	    d->stream_busy_since_us + d->config->slot_busy_timeout_ms * 1000;
+	if (d->stream_retry_us > deadline_us)
+	{
+		d->stream_retry_us = deadline_us;
+	}
+}
+
 static void
 daemon_try_stream(Daemon *d, int64_t now_us)
 {
-	bool slot_busy = false;
 	PgconnStatus status;
-	int64_t busy_ms;
 
 	if (stream_is_connected(d->stream) || now_us < d->stream_retry_us)
 	{
 		return;
 	}
-	status = stream_start(d->stream, &slot_busy);
+	status = stream_start(d->stream);
 	if (status == PGCONN_OK)
 	{
+		if (d->stream_busy_since_us != 0)
+		{
+			log_info("replication slot \"%s\" was released after %lld ms",
+			         d->config->slot,
+			         (long long)(now_us - d->stream_busy_since_us) / 1000);
+		}
 		d->stream_failures = 0;
 		d->stream_busy_since_us = 0;
 		apply_stream_restarted(&d->apply);
@@ -148,28 +317,13 @@ daemon_try_stream(Daemon *d, int64_t now_us)
 	}
 	if (status == PGCONN_FAIL)
 	{
-		d->is_fatal = true;
+		daemon_slot_fatal(d, daemon_start_slot_error(d));
 		return;
 	}
-	if (slot_busy)
+	if (stream_slot_error(d->stream) == STREAM_SLOT_BUSY)
 	{
-		/*
-		 * The walsender of a killed predecessor may hold the slot until
-		 * the server notices the dead connection: wait, but not forever.
-		 */
-		if (d->stream_busy_since_us == 0)
-		{
-			d->stream_busy_since_us = now_us;
-		}
-		busy_ms = (now_us - d->stream_busy_since_us) / 1000;
-		if (busy_ms >= d->config->slot_busy_timeout_ms)
-		{
-			log_error("replication slot \"%s\" still in use by another "
-			          "process after %lld ms (slot_busy_timeout)",
-			          d->config->slot, (long long)busy_ms);
-			d->is_fatal = true;
-			return;
-		}
+		daemon_slot_busy(d, now_us);
+		return;
 	}
 	daemon_handle_stream_state(d, STREAM_LOST);
 }
@@ -222,11 +376,46 @@ daemon_run_batch(Daemon *d, Group *g)
 	}
 }
 
+/*
+ * daemon_heartbeat: emit a heartbeat when one is due. Between batches the
+ * SQL connection is idle; while the statement runs, daemon_wait() serves
+ * the stream as during a recompute, so our own message may come back
+ * before the statement's result does. A failure only costs this beat: a
+ * bad connection is reconnected by daemon_try_sql(), and an error a retry
+ * cannot fix (no permission) turns heartbeats off.
+ */
+static void
+daemon_heartbeat(Daemon *d, int64_t now_us)
+{
+	char sent_us[32];
+	const char *values[1] = {sent_us};
+	PgconnStatus status;
+
+	if (d->config->heartbeat_interval_ms == 0 || d->is_heartbeat_off ||
+	    now_us < d->heartbeat_due_us || !recompute_is_connected(&d->rc) ||
+	    !stream_is_connected(d->stream))
+	{
+		return;
+	}
+	d->heartbeat_due_us = now_us + d->config->heartbeat_interval_ms * 1000;
+	snprintf(sent_us, sizeof(sent_us), "%" PRId64, common_now_us());
+	status =
+	    pgconn_exec(d->rc.conn, "heartbeat", daemon_heartbeat_sql, 1, values,
+	                NULL, daemon_wait, d, DAEMON_HEARTBEAT_TIMEOUT_MS);
+	if (status == PGCONN_FAIL)
+	{
+		log_error("heartbeats are off until reckon restarts: the heartbeat "
+		          "statement failed (see above)");
+		d->is_heartbeat_off = true;
+	}
+}
+
 static void
 daemon_stats(Daemon *d)
 {
 	struct rusage usage;
 	char per[1024];
+	char heartbeat[64] = "";
 	size_t used = 0;
 	const Processor *slowest = NULL;
 
@@ -250,15 +439,21 @@ daemon_stats(Daemon *d)
 		}
 	}
 	getrusage(RUSAGE_SELF, &usage);
-	log_info(
-	    "stats: received %X/%X flushed %X/%X server %X/%X messages %lld "
-	    "dirty %zu (%s) slowest %s %.1f ms, peak RSS %ld kB",
-	    LSN_FORMAT_ARGS(d->apply.ack.received),
-	    LSN_FORMAT_ARGS(d->apply.ack.flushed),
-	    LSN_FORMAT_ARGS(stream_server_lsn(d->stream)),
-	    (long long)d->apply.messages, sched_dirty_total(d->groups, d->ngroups),
-	    per, slowest ? slowest->config->id : "-",
-	    slowest ? (double)slowest->slowest_us / 1000.0 : 0.0, usage.ru_maxrss);
+	if (d->apply.has_heartbeat)
+	{
+		snprintf(heartbeat, sizeof(heartbeat), ", heartbeat latency %.1f ms",
+		         (double)d->apply.heartbeat_latency_us / 1000.0);
+	}
+	log_info("stats: received %X/%X flushed %X/%X server %X/%X messages %lld "
+	         "dirty %zu (%s) slowest %s %.1f ms, peak RSS %ld kB%s",
+	         LSN_FORMAT_ARGS(d->apply.ack.received),
+	         LSN_FORMAT_ARGS(d->apply.ack.flushed),
+	         LSN_FORMAT_ARGS(stream_server_lsn(d->stream)),
+	         (long long)d->apply.messages,
+	         sched_dirty_total(d->groups, d->ngroups), per,
+	         slowest ? slowest->config->id : "-",
+	         slowest ? (double)slowest->slowest_us / 1000.0 : 0.0,
+	         usage.ru_maxrss, heartbeat);
 	for (int i = 0; i < d->nprocs; i++)
 	{
 		d->procs[i].slowest_us = 0;
@@ -306,6 +501,11 @@ daemon_idle_timeout_ms(Daemon *d, int64_t now_us, int64_t wait_us)
 	    d->stats_due_us - now_us < timeout_us)
 	{
 		timeout_us = d->stats_due_us - now_us;
+	}
+	if (d->config->heartbeat_interval_ms > 0 &&
+	    d->heartbeat_due_us - now_us < timeout_us)
+	{
+		timeout_us = d->heartbeat_due_us - now_us;
 	}
 	if (d->config->endpos != LSN_INVALID && timeout_us > 100 * 1000)
 	{
@@ -394,6 +594,7 @@ daemon_setup(Daemon *d)
 	{
 		return false;
 	}
+	d->start_confirmed = confirmed;
 	if (!apply_init(&d->apply, d->config, d->groups, d->ngroups, confirmed))
 	{
 		return false;
@@ -431,6 +632,11 @@ daemon_loop(Daemon *d)
 			d->stats_due_us = now_us + d->config->stats_interval_ms * 1000;
 		}
 		daemon_trending(d, now_us);
+		daemon_heartbeat(d, now_us);
+		if (d->is_fatal)
+		{
+			break;
+		}
 		next = sched_next(d->groups, d->ngroups, now_us, &wait_us);
 		if (next >= 0 && recompute_is_connected(&d->rc))
 		{
@@ -496,6 +702,7 @@ daemon_run(const Config *config)
 		    common_monotonic_us() + config->stats_interval_ms * 1000;
 		d->trending_due_us =
 		    common_monotonic_us() + config->trending_interval_ms * 1000;
+		d->heartbeat_due_us = common_monotonic_us();
 		daemon_loop(d);
 		if (d->trending_pid > 0)
 		{

@@ -86,11 +86,15 @@ typedef enum DecodeField
 	DECODE_FIELD_TABLE,
 	DECODE_FIELD_COLUMNS,
 	DECODE_FIELD_IDENTITY,
+	DECODE_FIELD_TRANSACTIONAL,
+	DECODE_FIELD_PREFIX,
+	DECODE_FIELD_CONTENT,
 	DECODE_FIELD_OTHER
 } DecodeField;
 
 static const char *const decode_field_names[] = {
-    "action", "xid", "timestamp", "schema", "table", "columns", "identity",
+    "action",  "xid",      "timestamp",     "schema", "table",
+    "columns", "identity", "transactional", "prefix", "content",
 };
 
 _Static_assert(sizeof(decode_field_names) / sizeof(decode_field_names[0]) ==
@@ -476,7 +480,8 @@ decode_span_is(const DecodeContext *ctx, const jsmntok_t *token,
 static DecodeField
 decode_field(const DecodeContext *ctx, const jsmntok_t *key)
 {
-	static const uint8_t lengths[DECODE_FIELD_OTHER] = {6, 3, 9, 6, 5, 7, 8};
+	static const uint8_t lengths[DECODE_FIELD_OTHER] = {6, 3, 9,  6, 5,
+	                                                    7, 8, 13, 6, 7};
 	size_t len = (size_t)(key->end - key->start);
 
 	for (int f = 0; f < DECODE_FIELD_OTHER; f++)
@@ -731,6 +736,26 @@ decode_action(const DecodeContext *ctx, const jsmntok_t *token,
 	return true;
 }
 
+/* decode_transactional: an M's "transactional", a JSON boolean. */
+static bool
+decode_transactional(const DecodeContext *ctx, const jsmntok_t *token,
+                     DecodeEvent *event)
+{
+	if (token->type == JSMN_PRIMITIVE && decode_span_is(ctx, token, "true"))
+	{
+		event->is_transactional = true;
+		return true;
+	}
+	if (token->type == JSMN_PRIMITIVE && decode_span_is(ctx, token, "false"))
+	{
+		event->is_transactional = false;
+		return true;
+	}
+	return decode_fail(ctx, decode_token_offset(token),
+	                   "\"transactional\" is not a boolean");
+}
+
+/* decode_name: a string field (schema, table, prefix, content) as a span. */
 static bool
 decode_name(const DecodeContext *ctx, const jsmntok_t *token, DecodeField field,
             DecodeSpan *span)
@@ -897,6 +922,12 @@ decode_value(const DecodeContext *ctx, DecodeField field, int i,
 		case DECODE_FIELD_IDENTITY:
 			return decode_columns(ctx, i, field, ctx->decoder->identity,
 			                      &event->identity, &event->nidentity);
+		case DECODE_FIELD_TRANSACTIONAL:
+			return decode_transactional(ctx, token, event);
+		case DECODE_FIELD_PREFIX:
+			return decode_name(ctx, token, field, &event->prefix);
+		case DECODE_FIELD_CONTENT:
+			return decode_name(ctx, token, field, &event->content);
 		case DECODE_FIELD_OTHER:
 			break;
 	}
@@ -907,7 +938,9 @@ decode_value(const DecodeContext *ctx, DecodeField field, int i,
  * decode_check_required: the fields each action cannot do without. "identity"
  * is optional for U: wal2json sends it only when the table has a replica
  * identity to send. B, C and M need nothing beyond "action" ("xid" is null
- * for non-transactional messages and absent without include-xids).
+ * for non-transactional messages and absent without include-xids; an M
+ * without "prefix" or "content" leaves them empty, and consumers match on
+ * the prefix, so it is simply not theirs).
  */
 static bool
 decode_check_required(const DecodeContext *ctx, unsigned seen,
@@ -979,6 +1012,18 @@ decode_walk(const DecodeContext *ctx, DecodeEvent *event)
 	return decode_check_required(ctx, seen, event);
 }
 
+/* decode_event_reset: an event that claims nothing. */
+static void
+decode_event_reset(DecodeEvent *event)
+{
+	/* empty spans still point at a string, so "%.*s" is safe on them */
+	memset(event, 0, sizeof(*event));
+	event->schema.ptr = "";
+	event->table.ptr = "";
+	event->prefix.ptr = "";
+	event->content.ptr = "";
+}
+
 bool
 decode_line(Decoder *decoder, const char *line, size_t len, DecodeEvent *event,
             char *errbuf, size_t errlen)
@@ -995,10 +1040,7 @@ decode_line(Decoder *decoder, const char *line, size_t len, DecodeEvent *event,
 	ASSERT(errbuf != NULL);
 	ASSERT(errlen > 0);
 
-	/* empty spans still point at a string, so "%.*s" is safe on them */
-	memset(event, 0, sizeof(*event));
-	event->schema.ptr = "";
-	event->table.ptr = "";
+	decode_event_reset(event);
 	errbuf[0] = '\0';
 	ctx.decoder = decoder;
 	ctx.line = line;
@@ -1049,7 +1091,13 @@ decode_line(Decoder *decoder, const char *line, size_t len, DecodeEvent *event,
 		return decode_fail(&ctx, parser.pos, "invalid JSON");
 	}
 	ctx.ntokens = ntokens;
-	return decode_check_grammar(&ctx) && decode_walk(&ctx, event);
+	if (!decode_check_grammar(&ctx) || !decode_walk(&ctx, event))
+	{
+		/* the walk may have filled fields before it found the error */
+		decode_event_reset(event);
+		return false;
+	}
+	return true;
 }
 
 bool
@@ -1079,23 +1127,16 @@ decode_find_column(const DecodeColumn *columns, int n, const char *name)
 }
 
 bool
-decode_column_int64(const DecodeColumn *column, int64_t *value)
+decode_span_int64(DecodeSpan span, int64_t *value)
 {
-	const char *p;
-	size_t n;
+	const char *p = span.ptr;
+	size_t n = span.len;
 	uint64_t magnitude;
 	bool is_negative;
 
-	ASSERT(column != NULL);
+	ASSERT(p != NULL || n == 0);
 	ASSERT(value != NULL);
 
-	if (column->kind != DECODE_VALUE_NUMBER &&
-	    (column->kind != DECODE_VALUE_STRING || column->has_escapes))
-	{
-		return false;
-	}
-	p = column->raw.ptr;
-	n = column->raw.len;
 	is_negative = n > 0 && p[0] == '-';
 	if (is_negative)
 	{
@@ -1110,6 +1151,20 @@ decode_column_int64(const DecodeColumn *column, int64_t *value)
 	/* -(2^63) has no positive counterpart: negate in unsigned arithmetic. */
 	*value = is_negative ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
 	return true;
+}
+
+bool
+decode_column_int64(const DecodeColumn *column, int64_t *value)
+{
+	ASSERT(column != NULL);
+	ASSERT(value != NULL);
+
+	if (column->kind != DECODE_VALUE_NUMBER &&
+	    (column->kind != DECODE_VALUE_STRING || column->has_escapes))
+	{
+		return false;
+	}
+	return decode_span_int64(column->raw, value);
 }
 
 /* decode_hex4: four hex digits at p (n bytes available), or -1. */

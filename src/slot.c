@@ -200,9 +200,10 @@ slot_describe_holder(Pgconn *conn, const char *name, char *buf, size_t size)
 const char *
 slot_lost_steps(void)
 {
-	return "the changes it still had to deliver are gone: drop it "
-	       "(reckon-slot drop NAME), start reckon with --create-slot, then "
-	       "recompute every user (see \"Operating the slot\" in README.md)";
+	return "the changes it still had to deliver are gone: recreate the slot "
+	       "(reckon-slot drop NAME if it still exists, then reckon-slot "
+	       "create NAME), recompute every user, then start reckon (see "
+	       "\"Operating the slot\" in README.md)";
 }
 
 PgconnStatus
@@ -251,7 +252,10 @@ slot_prepare(Pgconn *conn, const char *name, bool create, Lsn *confirmed)
 		if (!create)
 		{
 			log_error("replication slot \"%s\" does not exist: start reckon "
-			          "with --create-slot to create it",
+			          "with --create-slot to create it (if it existed "
+			          "before, the changes since reckon last ran are lost "
+			          "with it: recompute every user, see \"Operating the "
+			          "slot\" in README.md)",
 			          name);
 			return PGCONN_FAIL;
 		}

@@ -12,6 +12,14 @@
  * Times are microseconds since 2000-01-01. We report write = what we have
  * received, flush = apply = what ack.c says is recomputed and committed:
  * the server keeps WAL for everything after flush, so a crash loses nothing.
+ *
+ * The server ends the copy with an ErrorResponse: PQgetCopyData() returns
+ * -1 and PQgetResult() holds the error. A terminated walsender (57P01, also
+ * what the checkpointer does to the holder of a slot it invalidates) is
+ * worth a reconnect; WAL removed under the slot (58P01 "requested WAL
+ * segment ... has already been removed") is not. START_REPLICATION itself
+ * fails with 55006 (slot active elsewhere), 42704 (no such slot) or 55000
+ * (invalidated); see stream_classify().
  */
 #include "stream.h"
 
@@ -44,6 +52,8 @@ struct Stream
 	Lsn sent_flush; /* flush position of the last status update */
 	int64_t last_status_us;
 	bool status_requested;
+	StreamSlotError slot_error; /* of the last failure */
+	char system[64];            /* "systemid/timeline" last connected to */
 };
 
 Stream *
@@ -95,6 +105,74 @@ Lsn
 stream_sent_flush_lsn(const Stream *stream)
 {
 	return stream->sent_flush;
+}
+
+StreamSlotError
+stream_slot_error(const Stream *stream)
+{
+	return stream->slot_error;
+}
+
+/*
+ * stream_classify: what an error result says about the slot. 42704 at
+ * START_REPLICATION can only be the slot; 55000 and 58P01 have other causes
+ * too (wal_level, another database; a missing plugin library), so for those
+ * the message decides. A server with translated messages falls through to
+ * STREAM_SLOT_OK here, and the caller may still inspect the slot.
+ */
+static StreamSlotError
+stream_classify(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+	if (state == NULL || primary == NULL)
+	{
+		return STREAM_SLOT_OK;
+	}
+	if (strcmp(state, "55006") == 0)
+	{
+		return STREAM_SLOT_BUSY;
+	}
+	if (strcmp(state, "42704") == 0)
+	{
+		return STREAM_SLOT_MISSING;
+	}
+	/* PG 13-15 say "cannot read from", PG 16+ "can no longer get changes" */
+	if (strcmp(state, "55000") == 0 &&
+	    (strstr(primary, "cannot read from logical replication slot") ||
+	     strstr(primary, "can no longer get changes") ||
+	     (detail != NULL && strstr(detail, "invalidated") != NULL)))
+	{
+		return STREAM_SLOT_INVALIDATED;
+	}
+	if (strcmp(state, "58P01") == 0 &&
+	    strstr(primary, "has already been removed") != NULL)
+	{
+		return STREAM_SLOT_INVALIDATED;
+	}
+	return STREAM_SLOT_OK;
+}
+
+/* stream_log_result: a server error in the usual form, or libpq's own. */
+static void
+stream_log_result(Stream *stream, LogLevel level, const char *what,
+                  const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+	if (state == NULL || primary == NULL)
+	{
+		LOG_AT(level, "%s on %s: %s", what, pgconn_describe(stream->conn),
+		       PQerrorMessage(pgconn_libpq(stream->conn)));
+		return;
+	}
+	LOG_AT(level, "%s on %s: SQLSTATE %s: %s%s%s", what,
+	       pgconn_describe(stream->conn), state, primary,
+	       detail ? "\nDETAIL: " : "", detail ? detail : "");
 }
 
 static void
@@ -150,6 +228,7 @@ stream_identify(Stream *stream)
 {
 	PgconnResult *res = NULL;
 	PgconnStatus status;
+	char system[sizeof(stream->system)];
 
 	status = pgconn_exec(stream->conn, "IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM", 0,
 	                     NULL, &res, NULL, NULL, 60 * 1000);
@@ -170,22 +249,29 @@ stream_identify(Stream *stream)
 		pgconn_result_free(res);
 		return PGCONN_FAIL;
 	}
-	log_info("connected to system %s, timeline %s, WAL at %s, database \"%s\"",
-	         pgconn_result_value(res, 0, 0), pgconn_result_value(res, 0, 1),
-	         pgconn_result_value(res, 0, 2), pgconn_result_value(res, 0, 3));
+	/* a reconnect to the same system says so at DEBUG: not per retry */
+	snprintf(system, sizeof(system), "%s/%s", pgconn_result_value(res, 0, 0),
+	         pgconn_result_value(res, 0, 1));
+	LOG_AT(strcmp(system, stream->system) == 0 ? LOG_LEVEL_DEBUG
+	                                           : LOG_LEVEL_INFO,
+	       "connected to system %s, timeline %s, WAL at %s, database \"%s\"",
+	       pgconn_result_value(res, 0, 0), pgconn_result_value(res, 0, 1),
+	       pgconn_result_value(res, 0, 2), pgconn_result_value(res, 0, 3));
+	memcpy(stream->system, system, sizeof(system));
 	pgconn_result_free(res);
 	return PGCONN_OK;
 }
 
 PgconnStatus
-stream_start(Stream *stream, bool *slot_busy)
+stream_start(Stream *stream)
 {
-	PGconn *pq;
 	PGresult *res;
 	char command[STREAM_COMMAND_MAX];
+	char what[CONFIG_NAME_MAX + 64];
 	PgconnStatus status;
+	const char *state;
 
-	*slot_busy = false;
+	stream->slot_error = STREAM_SLOT_OK;
 	stream_close(stream);
 	stream->conn =
 	    pgconn_connect(stream->config->dsn, "reckon", true, 0, &status);
@@ -200,30 +286,32 @@ stream_start(Stream *stream, bool *slot_busy)
 		return status;
 	}
 	stream_format_start(stream, command, sizeof(command));
-	pq = pgconn_libpq(stream->conn);
-	res = PQexec(pq, command);
-	if (PQresultStatus(res) != PGRES_COPY_BOTH)
+	res = PQexec(pgconn_libpq(stream->conn), command);
+	if (PQresultStatus(res) == PGRES_COPY_BOTH)
 	{
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		*slot_busy = state != NULL && strcmp(state, "55006") == 0;
-		log_error("START_REPLICATION on slot \"%s\" failed on %s: %s%s",
-		          stream->config->slot, pgconn_describe(stream->conn),
-		          state ? state : "", PQerrorMessage(pq));
-		status = (*slot_busy || state == NULL || strncmp(state, "08", 2) == 0 ||
-		          strncmp(state, "57P0", 4) == 0)
-		             ? PGCONN_RETRY
-		             : PGCONN_FAIL;
 		PQclear(res);
-		stream_close(stream);
-		return status;
+		stream->last_status_us = common_monotonic_us();
+		stream->status_requested = false;
+		log_info("streaming from slot \"%s\" (tables %d, %s)",
+		         stream->config->slot, stream->config->ntables,
+		         pgconn_describe(stream->conn));
+		return PGCONN_OK;
 	}
+	stream->slot_error = stream_classify(res);
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	snprintf(what, sizeof(what), "START_REPLICATION on slot \"%s\" failed",
+	         stream->config->slot);
+	stream_log_result(stream,
+	                  stream->slot_error == STREAM_SLOT_BUSY ? LOG_LEVEL_DEBUG
+	                                                         : LOG_LEVEL_ERROR,
+	                  what, res);
+	status = (stream->slot_error == STREAM_SLOT_BUSY || state == NULL ||
+	          strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0)
+	             ? PGCONN_RETRY
+	             : PGCONN_FAIL;
 	PQclear(res);
-	stream->last_status_us = common_monotonic_us();
-	stream->status_requested = false;
-	log_info("streaming from slot \"%s\" (tables %d, %s)", stream->config->slot,
-	         stream->config->ntables, pgconn_describe(stream->conn));
-	return PGCONN_OK;
+	stream_close(stream);
+	return status;
 }
 
 bool
@@ -331,6 +419,38 @@ stream_lost(Stream *stream, const char *what)
 	return STREAM_LOST;
 }
 
+/*
+ * The server ended the copy, normally with an error: a terminated walsender
+ * (57P01) is worth a reconnect, WAL removed under the slot is not.
+ */
+static StreamState
+stream_ended(Stream *stream)
+{
+	PGresult *res = PQgetResult(pgconn_libpq(stream->conn));
+	StreamState state = STREAM_LOST;
+
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+	{
+		stream->slot_error = stream_classify(res);
+		stream_log_result(stream, LOG_LEVEL_ERROR,
+		                  "the server ended the replication stream", res);
+	}
+	else
+	{
+		log_error("the server ended the replication stream on %s (%s)",
+		          pgconn_describe(stream->conn),
+		          PQresStatus(PQresultStatus(res)));
+	}
+	if (stream->slot_error == STREAM_SLOT_MISSING ||
+	    stream->slot_error == STREAM_SLOT_INVALIDATED)
+	{
+		state = STREAM_FATAL;
+	}
+	PQclear(res);
+	stream_close(stream);
+	return state;
+}
+
 /* Read what libpq already holds; bounded so recomputes get their turn. */
 static StreamState
 stream_read_available(Stream *stream)
@@ -353,13 +473,7 @@ stream_read_available(Stream *stream)
 		}
 		if (len == -1)
 		{
-			PGresult *res = PQgetResult(pq);
-
-			log_error("the server ended the replication stream on %s: %s",
-			          pgconn_describe(stream->conn), PQresultErrorMessage(res));
-			PQclear(res);
-			stream_close(stream);
-			return STREAM_LOST;
+			return stream_ended(stream);
 		}
 		if (len < 0)
 		{

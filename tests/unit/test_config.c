@@ -306,6 +306,11 @@ static const SetCase set_cases[] = {
     {"stats_interval", "-1s", false, NO_FIELD, 0},
     {"slot_busy_timeout", "2min", true, I64(slot_busy_timeout_ms), 120000},
     {"slot_busy_timeout", "1 parsec", false, NO_FIELD, 0},
+    {"heartbeat_interval", "0", true, I64(heartbeat_interval_ms), 0},
+    {"heartbeat_interval", "1s", true, I64(heartbeat_interval_ms), 1000},
+    {"heartbeat_interval", "2min", true, I64(heartbeat_interval_ms), 120000},
+    {"heartbeat_interval", "-1s", false, NO_FIELD, 0},
+    {"heartbeat_interval", "often", false, NO_FIELD, 0},
     {"reconnect_min", "250", true, I64(reconnect_min_ms), 250},
     {"reconnect_min", "0", false, NO_FIELD, 0},
     {"reconnect_min", "0.5ms", false, NO_FIELD, 0},
@@ -490,6 +495,8 @@ test_config_embedded_default(void **state)
 	assert_int_equal(config.status_interval_ms, 10000);
 	assert_int_equal(config.statement_timeout_ms, 300000);
 	assert_int_equal(config.message_max_bytes, 64 * 1024 * 1024);
+	/* off unless asked for: it writes WAL every interval */
+	assert_int_equal(config.heartbeat_interval_ms, 0);
 
 	assert_int_equal(config.nlookups, 1);
 	assert_string_equal(config.lookups[0].name, "track_owner");
@@ -769,6 +776,9 @@ static const FileCase file_cases[] = {
     {"retry_min above retry_max",
      "[reckon]\nretry_min = 10s\nretry_max = 1s\n" GOOD_PROC, STAGE_FINISH, 0,
      "must not exceed"},
+    {"heartbeat_interval below 100ms",
+     "[reckon]\nheartbeat_interval = 10ms\n" GOOD_PROC, STAGE_FINISH, 0,
+     "heartbeat_interval must be 0 (off) or at least 100 ms"},
 };
 
 static void

@@ -624,6 +624,151 @@ test_valid_lines(void **state)
 	}
 }
 
+typedef struct MessageCase
+{
+	const char *text; /* NULL: line of wal2json_v2.jsonl */
+	int line;         /* 1-based, when text is NULL */
+	bool is_valid;
+	bool has_xid;
+	bool is_transactional;
+	const char *prefix;  /* raw, as in the line */
+	const char *content; /* raw, as in the line */
+	bool has_int64;      /* decode_span_int64() of the content */
+	int64_t int64;
+	const char *error; /* when !is_valid */
+} MessageCase;
+
+/*
+ * M lines: the captured ones (pg_logical_emit_message(true, ...) inside its
+ * transaction, then (false, ...) with "xid" and "timestamp" null) and the
+ * heartbeat reckon emits, whose content is Unix microseconds as text.
+ */
+static const MessageCase message_cases[] = {
+    {NULL, 23, true, true, true, "reckon", "multi\\nline \\\"content\\\"",
+     false, 0, NULL},
+    {NULL, 25, true, false, false, "reckon", "not transactional", false, 0,
+     NULL},
+    {"{\"action\":\"M\",\"xid\":null,\"timestamp\":null,"
+     "\"transactional\":false,\"prefix\":\"reckon.heartbeat\","
+     "\"content\":\"1795498226339692\"}",
+     0, true, false, false, "reckon.heartbeat", "1795498226339692", true,
+     INT64_C(1795498226339692), NULL},
+    {"{\"action\":\"M\",\"xid\":741,\"timestamp\":\"2026-11-24 "
+     "05:30:26.339692+00\",\"transactional\":true,\"prefix\":"
+     "\"reckon.heartbeat\",\"content\":\"42\"}",
+     0, true, true, true, "reckon.heartbeat", "42", true, 42, NULL},
+    /* content that is not an integer: decoded, but not a number */
+    {"{\"action\":\"M\",\"transactional\":false,\"prefix\":"
+     "\"reckon.heartbeat\",\"content\":\"4\\u0032\"}",
+     0, true, false, false, "reckon.heartbeat", "4\\u0032", false, 0, NULL},
+    {"{\"action\":\"M\",\"transactional\":false,\"prefix\":\"p\","
+     "\"content\":\"\"}",
+     0, true, false, false, "p", "", false, 0, NULL},
+    /* without the optional fields: empty spans, not transactional */
+    {"{\"action\":\"M\"}", 0, true, false, false, "", "", false, 0, NULL},
+    {"{\"action\":\"M\",\"transactional\":\"false\"}", 0, false, false, false,
+     "", "", false, 0,
+     "invalid wal2json message at byte 30: \"transactional\" is not a "
+     "boolean"},
+    {"{\"action\":\"M\",\"transactional\":0}", 0, false, false, false, "", "",
+     false, 0,
+     "invalid wal2json message at byte 30: \"transactional\" is not a "
+     "boolean"},
+    {"{\"action\":\"M\",\"prefix\":1}", 0, false, false, false, "", "", false,
+     0, "invalid wal2json message at byte 23: \"prefix\" is not a string"},
+    {"{\"action\":\"M\",\"content\":null}", 0, false, false, false, "", "",
+     false, 0,
+     "invalid wal2json message at byte 24: \"content\" is not a string"},
+    {"{\"action\":\"M\",\"prefix\":\"a\",\"prefix\":\"b\"}", 0, false, false,
+     false, "", "", false, 0,
+     "invalid wal2json message at byte 27: duplicate \"prefix\""},
+};
+
+static void
+test_message_case(size_t i, const MessageCase *c)
+{
+	const char *text = c->text;
+	size_t len;
+	char *copy;
+	DecodeEvent event;
+	char errbuf[TEST_ERRBUF_SIZE];
+	int64_t value = 7;
+	bool is_ok;
+
+	if (text == NULL)
+	{
+		text = test_main.lines[c->line - 1].text;
+		len = test_main.lines[c->line - 1].len;
+	}
+	else
+	{
+		len = strlen(text);
+	}
+	copy = test_copy(text, len);
+	is_ok =
+	    decode_line(test_decoder, copy, len, &event, errbuf, sizeof(errbuf));
+	if (is_ok != c->is_valid)
+	{
+		fail_msg("case %zu: %s", i, is_ok ? "accepted" : errbuf);
+	}
+	if (!is_ok)
+	{
+		if (strcmp(errbuf, c->error) != 0)
+		{
+			fail_msg("case %zu: got \"%s\"", i, errbuf);
+		}
+		TEST_EXPECT(event.prefix.len == 0 && event.content.len == 0, i);
+		free(copy);
+		return;
+	}
+	TEST_EXPECT(event.action == DECODE_ACTION_MESSAGE, i);
+	TEST_EXPECT(event.has_xid == c->has_xid, i);
+	TEST_EXPECT(event.is_transactional == c->is_transactional, i);
+	TEST_EXPECT(decode_span_equals(event.prefix, c->prefix), i);
+	TEST_EXPECT(decode_span_equals(event.content, c->content), i);
+	TEST_EXPECT(test_span_within(event.prefix, copy, len), i);
+	TEST_EXPECT(test_span_within(event.content, copy, len), i);
+	TEST_EXPECT(decode_span_int64(event.content, &value) == c->has_int64, i);
+	TEST_EXPECT(!c->has_int64 || value == c->int64, i);
+	free(copy);
+}
+
+/* M lines: transactional or not, prefix and content, and broken ones. */
+static void
+test_messages(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(message_cases) / sizeof(message_cases[0]);
+	     i++)
+	{
+		test_message_case(i, &message_cases[i]);
+	}
+}
+
+/* Only an M fills prefix and content: a B after an M leaves them empty. */
+static void
+test_message_reset(void **state)
+{
+	const TestLine *message = &test_main.lines[22];
+	char *copy;
+	DecodeEvent event;
+	char errbuf[TEST_ERRBUF_SIZE];
+
+	(void)state;
+	assert_true(decode_line(test_decoder, message->text, message->len, &event,
+	                        errbuf, sizeof(errbuf)));
+	assert_true(event.is_transactional);
+	assert_true(event.prefix.len > 0);
+	assert_true(
+	    test_decode_str("{\"action\":\"B\",\"xid\":1}", &event, errbuf, &copy));
+	assert_false(event.is_transactional);
+	assert_int_equal(event.prefix.len, 0);
+	assert_int_equal(event.content.len, 0);
+	assert_non_null(event.prefix.ptr);
+	assert_non_null(event.content.ptr);
+	free(copy);
+}
+
 typedef struct TimestampCase
 {
 	const char *text;
@@ -881,6 +1026,16 @@ test_event_reset(void **state)
 	                             errbuf, &copy));
 	assert_int_equal(event.ncolumns, 0);
 	free(copy);
+	/* even when the error comes after fields were already read */
+	assert_false(test_decode_str("{\"action\":\"M\",\"xid\":5,\"prefix\":\"p\","
+	                             "\"transactional\":true,\"content\":1}",
+	                             &event, errbuf, &copy));
+	assert_false(event.has_xid);
+	assert_false(event.is_transactional);
+	assert_int_equal(event.prefix.len, 0);
+	assert_int_equal(event.schema.len, 0);
+	assert_non_null(event.prefix.ptr);
+	free(copy);
 }
 
 /* test_repeat: "head" + count copies of "item" joined by "," + "tail". */
@@ -1105,6 +1260,8 @@ main(void)
 	    cmocka_unit_test(test_error_messages),
 	    cmocka_unit_test(test_error_buffer_truncates),
 	    cmocka_unit_test(test_valid_lines),
+	    cmocka_unit_test(test_messages),
+	    cmocka_unit_test(test_message_reset),
 	    cmocka_unit_test(test_timestamps),
 	    cmocka_unit_test(test_column_int64),
 	    cmocka_unit_test(test_column_text),
