@@ -164,6 +164,10 @@ bool config_parse_duration_ms(const char *text, int64_t *ms) WARN_UNUSED;
 /* config_parse_size: "512", "64kB", "512MB", "4GB" (1024-based). */
 bool config_parse_size(const char *text, int64_t *bytes) WARN_UNUSED;
 
+/* config_parse_count: a whole decimal number in [min, max], nothing else. */
+bool config_parse_count(const char *text, int64_t min, int64_t max,
+                        int64_t *out) WARN_UNUSED;
+
 /* config_slot_name_is_valid: PostgreSQL's rule, [a-z0-9_]{1,63}. */
 bool config_slot_name_is_valid(const char *name);
 

@@ -195,7 +195,7 @@ config_parse_bool(const char *text, bool *out)
 	return false;
 }
 
-static bool
+bool
 config_parse_count(const char *text, int64_t min, int64_t max, int64_t *out)
 {
 	char *end;

@@ -4,7 +4,6 @@
  */
 #include "slot.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,20 +49,11 @@ slot_copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
+/* slot_parse_int64: a bigint column's text (negative allowed: -1 = NULL) */
 static bool
 slot_parse_int64(const char *text, int64_t *out)
 {
-	char *end = NULL;
-	long long v;
-
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0')
-	{
-		return false;
-	}
-	*out = (int64_t)v;
-	return true;
+	return config_parse_count(text, INT64_MIN, INT64_MAX, out);
 }
 
 static bool

@@ -959,16 +959,13 @@ tool_parse_size(const char *option, const char *text)
 static int64_t
 tool_parse_count(const char *option, const char *text, int64_t max)
 {
-	char *end = NULL;
-	long long v;
+	int64_t v = 0;
 
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || v < 0 || v > max)
+	if (!config_parse_count(text, 0, max, &v))
 	{
 		tool_usage_error(option, text);
 	}
-	return (int64_t)v;
+	return v;
 }
 
 static const ToolCommand *
