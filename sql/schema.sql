@@ -320,8 +320,9 @@ CREATE INDEX user_challenges_referral_idx ON public.user_challenges
 --     never populated, or 55000);
 --   then for each (type, version) in (TRACKS, pnagD), (TRACKS, AnlGe),
 --     (PLAYLISTS, pnagD), one transaction: sql/trending_stage_create.sql,
---     trending_stage_tracks.sql or trending_stage_playlists.sql, ANALYZE of
---     the stage, trending_upsert_*.sql, trending_prune_*.sql;
+--     trending_diff_create.sql, trending_stage_tracks.sql or
+--     trending_stage_playlists.sql, ANALYZE of the stage,
+--     trending_diff_*.sql, ANALYZE of the diff, trending_apply_*.sql;
 --   weekly: sql/trending_winners.sql (tt, tut, tp) and sql/tastemaker.sql.
 --
 -- Both matviews are created WITH NO DATA: loading the schema reads nothing,
@@ -448,8 +449,8 @@ WITH NO DATA;
 CREATE UNIQUE INDEX trending_params_track_id_idx
 	ON public.trending_params (track_id);
 
--- Stored scores, written by trending_upsert_*.sql (only rows that are new or
--- changed) and pruned by trending_prune_*.sql. type is 'TRACKS' or
+-- Stored scores, written by trending_apply_*.sql (only rows that are new,
+-- changed or gone, as trending_diff_*.sql found them). type is 'TRACKS' or
 -- 'PLAYLISTS'; version 'pnagD' or 'AnlGe' (tracks), 'pnagD' (playlists);
 -- time_range 'week', 'month', 'allTime' (tracks) or 'week', 'month', 'year'
 -- (playlists). created_at is when the stored score was last written.

@@ -3,9 +3,9 @@
 -- of the run's transaction, without parameters. The stage statement
 -- (trending_stage_tracks.sql or trending_stage_playlists.sql) fills it with
 -- every score the formulas give; the daemon then ANALYZEs it (autovacuum
--- never analyzes temp tables), and trending_upsert_*.sql and
--- trending_prune_*.sql compare it with the stored scores. ON COMMIT DROP: it
--- lives for that one transaction, so each run starts from an empty stage.
+-- never analyzes temp tables), and trending_diff_*.sql compares it with the
+-- stored scores. ON COMMIT DROP: it lives for that one transaction, so each
+-- run starts from an empty stage.
 -- id is a track_id or playlist_id; genre is NULL for playlists.
 -- No primary key: (id, time_range) is unique by construction (the matviews
 -- have a unique track_id, playlists their primary key), every reader joins

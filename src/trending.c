@@ -1,14 +1,16 @@
 /*
  * trending.c: the trending cycle (see trending.h). Each (type, version) is
- * one transaction: the scores are staged in an ON COMMIT DROP temp table,
- * analyzed (autovacuum never analyzes temp tables, and the prune's
- * anti-join needs the statistics), then only new or changed rows are
- * written and rows that left the stage are pruned. An unchanged score
- * table therefore costs no tuple and almost no WAL, where the delete-all-
- * then-insert it replaces rewrote every row each hour.
+ * one transaction: the scores are staged in an ON COMMIT DROP temp table and
+ * analyzed (autovacuum never analyzes temp tables, and the joins after it
+ * need the statistics); one FULL JOIN against the stored scores lists the
+ * rows to insert, update or delete in a second temp table; then exactly
+ * those rows are written. An unchanged score table therefore costs no
+ * tuple and almost no WAL, where the delete-all-then-insert it replaces
+ * rewrote every row each hour.
  */
 #include "trending.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,18 +28,18 @@ typedef struct TrendingKind
 {
 	const char *type;
 	const char *version;
-	const char *stage;  /* sql/NAME.sql: $1 version, $2 now */
-	const char *upsert; /* $1 version; a row per row written */
-	const char *prune;  /* $1 version; a row per row deleted */
+	const char *stage; /* sql/NAME.sql: $1 version, $2 now */
+	const char *diff;  /* $1 version; fills the diff table */
+	const char *apply; /* $1 version; one row: inserted, updated, deleted */
 } TrendingKind;
 
 static const TrendingKind trending_kinds[] = {
-    {"TRACKS", "pnagD", "trending_stage_tracks", "trending_upsert_tracks",
-     "trending_prune_tracks"},
-    {"TRACKS", "AnlGe", "trending_stage_tracks", "trending_upsert_tracks",
-     "trending_prune_tracks"},
+    {"TRACKS", "pnagD", "trending_stage_tracks", "trending_diff_tracks",
+     "trending_apply_tracks"},
+    {"TRACKS", "AnlGe", "trending_stage_tracks", "trending_diff_tracks",
+     "trending_apply_tracks"},
     {"PLAYLISTS", "pnagD", "trending_stage_playlists",
-     "trending_upsert_playlists", "trending_prune_playlists"},
+     "trending_diff_playlists", "trending_apply_playlists"},
 };
 
 static const char *const trending_matviews[] = {
@@ -102,31 +104,70 @@ trending_refresh(Pgconn *conn, const char *matview)
 }
 
 /*
- * One (type, version): stage, analyze, write the changes, prune. The stage
- * is analyzed for its row count and a coarse histogram, all the hash joins
- * need: a statistics target of 10 samples 3,000 rows instead of 30,000,
- * which took ANALYZE from 39 ms to 5 ms on a 58,000-row stage (psql \timing,
- * the small dataset of tools/bench/trending.sh).
+ * ANALYZE one temp table with a statistics target of 10: it samples 3,000
+ * rows instead of 30,000, enough for the row count and the coarse histogram
+ * the joins need, and took ANALYZE of a 58,000-row stage from 39 ms to 5 ms
+ * (psql \timing, the small dataset of tools/bench/trending.sh).
  */
+static bool
+trending_analyze(Pgconn *conn, const char *table)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "ANALYZE pg_temp.%s", table);
+	return trending_exec(conn, "analyze",
+	                     "SET LOCAL default_statistics_target = 10", 0, NULL,
+	                     NULL) &&
+	       trending_exec(conn, "analyze", sql, 0, NULL, NULL);
+}
+
+/*
+ * Run the apply statement; it returns one row with the rows inserted,
+ * updated and deleted.
+ */
+static bool
+trending_apply(Pgconn *conn, const TrendingKind *kind,
+               const char *const *values, int64_t counts[3])
+{
+	const char *sql = embedded_find(embedded_sql, kind->apply);
+	PgconnResult *res = NULL;
+	bool ok;
+
+	ASSERT(sql != NULL);
+	ok = pgconn_exec(conn, kind->apply, sql, 1, values, &res, NULL, NULL,
+	                 TRENDING_TIMEOUT_MS) == PGCONN_OK &&
+	     pgconn_check_shape(res, kind->apply, 1, 3);
+	for (int i = 0; ok && i < 3; i++)
+	{
+		ok = config_parse_count(pgconn_result_value(res, 0, i), 0, INT64_MAX,
+		                        &counts[i]);
+		if (!ok)
+		{
+			log_error("%s returned \"%s\" where a row count was expected",
+			          kind->apply, pgconn_result_value(res, 0, i));
+		}
+	}
+	pgconn_result_free(res);
+	return ok;
+}
+
+/* One (type, version): stage, analyze, diff, analyze, apply. */
 static bool
 trending_scores(Pgconn *conn, const TrendingKind *kind, const char *now_text)
 {
 	const char *values[2] = {kind->version, now_text};
 	int64_t start_us = common_monotonic_us();
-	int written = 0;
-	int pruned = 0;
+	int64_t counts[3] = {0, 0, 0}; /* inserted, updated, deleted */
 	bool ok;
 
 	ok = trending_exec(conn, "begin", "BEGIN", 0, NULL, NULL) &&
 	     trending_exec_named(conn, "trending_stage_create", 0, NULL, NULL) &&
+	     trending_exec_named(conn, "trending_diff_create", 0, NULL, NULL) &&
 	     trending_exec_named(conn, kind->stage, 2, values, NULL) &&
-	     trending_exec(conn, "analyze",
-	                   "SET LOCAL default_statistics_target = 10", 0, NULL,
-	                   NULL) &&
-	     trending_exec(conn, "analyze", "ANALYZE reckon_trending_stage", 0,
-	                   NULL, NULL) &&
-	     trending_exec_named(conn, kind->upsert, 1, values, &written) &&
-	     trending_exec_named(conn, kind->prune, 1, values, &pruned) &&
+	     trending_analyze(conn, "reckon_trending_stage") &&
+	     trending_exec_named(conn, kind->diff, 1, values, NULL) &&
+	     trending_analyze(conn, "reckon_trending_diff") &&
+	     trending_apply(conn, kind, values, counts) &&
 	     trending_exec(conn, "commit", "COMMIT", 0, NULL, NULL);
 	if (!ok)
 	{
@@ -134,9 +175,11 @@ trending_scores(Pgconn *conn, const TrendingKind *kind, const char *now_text)
 		(void)trending_exec(conn, "rollback", "ROLLBACK", 0, NULL, NULL);
 		return false;
 	}
-	log_info("scores %s/%s: %d rows written, %d pruned in %.1f ms", kind->type,
-	         kind->version, written, pruned,
-	         (double)(common_monotonic_us() - start_us) / 1000.0);
+	log_info("scores %s/%s: %" PRId64 " rows written, %" PRId64
+	         " pruned in %.1f ms (%" PRId64 " new, %" PRId64 " changed)",
+	         kind->type, kind->version, counts[0] + counts[1], counts[2],
+	         (double)(common_monotonic_us() - start_us) / 1000.0, counts[0],
+	         counts[1]);
 	return true;
 }
 

@@ -6,15 +6,16 @@
 #   refresh: REFRESH MATERIALIZED VIEW CONCURRENTLY, and a plain REFRESH when
 #     that fails with SQLSTATE 0A000 or 55000;
 #   per (type, version) in (TRACKS, pnagD), (TRACKS, AnlGe),
-#     (PLAYLISTS, pnagD), ONE transaction: trending_stage_create.sql, the
-#     stage statement ($1 version, $2 now()), ANALYZE of the stage, upsert
-#     ($1), prune ($1). Each statement is PREPAREd without parameter types
-#     right before it runs, so the server infers them as it does for the
-#     daemon's unnamed PQexecParams.
+#     (PLAYLISTS, pnagD), ONE transaction: trending_stage_create.sql,
+#     trending_diff_create.sql, the stage statement ($1 version, $2 now()),
+#     ANALYZE of the stage, the diff statement ($1), ANALYZE of the diff,
+#     the apply statement ($1). Each statement is PREPAREd without
+#     parameter types right before it runs, so the server infers them as it
+#     does for the daemon's unnamed PQexecParams.
 # The fixture's expected scores are written below as SQL expressions over
 # literal constants, worked out by hand from the rules (see the comments),
 # not by running the statements. Checked: the scores (1e-9 relative); a
-# second cycle over unchanged data writes nothing (no row returned,
+# second cycle over unchanged data writes nothing (apply reports 0 0 0,
 # pg_stat_user_tables n_tup_ins/upd/del of both score tables unchanged, no
 # row's xmin/xmax changed); new plays on 1% of the tracks rewrite only those
 # tracks' rows; a deleted track's and a private playlist's rows are pruned;
@@ -48,9 +49,9 @@ prep()
 # Statement files
 # ---------------------------------------------------------------------------
 
-FILES="trending_stage_create trending_stage_tracks trending_stage_playlists
-	trending_upsert_tracks trending_upsert_playlists trending_prune_tracks
-	trending_prune_playlists trending_winners tastemaker"
+FILES="trending_stage_create trending_diff_create trending_stage_tracks
+	trending_stage_playlists trending_diff_tracks trending_diff_playlists
+	trending_apply_tracks trending_apply_playlists trending_winners tastemaker"
 check_single_statement $FILES
 
 # ---------------------------------------------------------------------------
@@ -96,53 +97,42 @@ refresh()
 
 # cycle: one trending cycle over the refreshed matviews, in one session
 # (one transaction per type/version); prints per run
-# "TYPE VERSION ins=N upd=N del=N" from the rows the upsert and prune
-# return. The session flushes its statistics before it ends.
+# "TYPE VERSION ins=N upd=N del=N" from the row the apply statement
+# returns. The session flushes its statistics before it ends.
 cycle()
 {
-	local run type version stage upsert prune
+	local run type version kind
 	{
 		for run in "TRACKS pnagD" "TRACKS AnlGe" "PLAYLISTS pnagD"; do
 			type=${run% *}
 			version=${run#* }
-			if [ "$type" = TRACKS ]; then
-				stage=trending_stage_tracks
-				upsert=trending_upsert_tracks
-				prune=trending_prune_tracks
-			else
-				stage=trending_stage_playlists
-				upsert=trending_upsert_playlists
-				prune=trending_prune_playlists
-			fi
+			kind=$(echo "$type" | tr '[:upper:]' '[:lower:]')
 			printf '\\echo @run %s %s\n' "$type" "$version"
 			echo 'BEGIN;'
-			cat sql/trending_stage_create.sql
-			printf '\n;\n'
-			prep "$stage"
-			echo "EXECUTE $stage('$version', now());"
+			printf '%s\n;\n' "$(cat sql/trending_stage_create.sql)"
+			printf '%s\n;\n' "$(cat sql/trending_diff_create.sql)"
+			prep "trending_stage_$kind"
+			echo "EXECUTE trending_stage_$kind('$version', now());"
 			echo 'ANALYZE pg_temp.reckon_trending_stage;'
-			prep "$upsert"
-			prep "$prune"
-			printf '%s\n' '\echo @upsert'
-			echo "EXECUTE $upsert('$version');"
-			printf '%s\n' '\echo @prune'
-			echo "EXECUTE $prune('$version');"
+			prep "trending_diff_$kind"
+			echo "EXECUTE trending_diff_$kind('$version');"
+			echo 'ANALYZE pg_temp.reckon_trending_diff;'
+			prep "trending_apply_$kind"
+			printf '%s\n' '\echo @apply'
+			echo "EXECUTE trending_apply_$kind('$version');"
 			echo 'COMMIT;'
 			echo 'DEALLOCATE ALL;'
 		done
 		echo '\o /dev/null'
 		echo 'SELECT pg_stat_force_next_flush();'
 	} >"$WORK/cycle.sql"
-	psql -X -q -At -v ON_ERROR_STOP=1 -f "$WORK/cycle.sql" 2>&1 | awk '
-		function flush() { if (run != "") print run, "ins=" i, "upd=" u, "del=" d }
-		/^@run / { flush(); run = $2 " " $3; i = u = d = 0; mode = ""; next }
-		/^@upsert$/ { mode = "u"; next }
-		/^@prune$/ { mode = "p"; next }
-		mode == "u" && $0 == "t" { i++; next }
-		mode == "u" && $0 == "f" { u++; next }
-		mode == "p" && $0 == "1" { d++; next }
-		{ print "unexpected: " $0 }
-		END { flush() }'
+	psql -X -q -At -v ON_ERROR_STOP=1 -f "$WORK/cycle.sql" 2>&1 | awk -F'|' '
+		/^@run / { split($0, w, " "); run = w[2] " " w[3]; next }
+		/^@apply$/ { apply = 1; next }
+		apply && NF == 3 {
+			print run, "ins=" $1, "upd=" $2, "del=" $3; apply = 0; next
+		}
+		{ print "unexpected: " $0 }'
 }
 
 # Per-table write counters and every stored row's xmin/xmax, to compare

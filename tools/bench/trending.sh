@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # trending.sh [small|large]: the WAL and time of one trending cycle's score
-# writes, reckon's upsert-and-prune (design A) against the delete-and-insert
-# it replaced (B). A benchmark, not a test: a MISS is reported, exit stays 0.
+# writes, reckon's upsert-and-prune (design A: stage, diff, apply) against
+# the delete-and-insert it replaced (B). A benchmark, not a test: a MISS is
+# reported, exit stays 0.
 #
 # Throwaway cluster (tests/integration/cluster.sh), full_page_writes = on as
 # in production (FPW=off in the environment to compare), autovacuum off so no
@@ -21,8 +22,9 @@
 #   a  one full `bin/reckon trending --once` (refreshes + scores; rows and ms
 #      from its "scores ...: N rows written, M pruned in X ms" lines);
 #   s  A's score step after REFRESH ... CONCURRENTLY of both matviews, per
-#      (type, version) as src/trending.c: BEGIN; stage create; stage ($1, $2
-#      by PREPARE/EXECUTE); ANALYZE; upsert; prune; COMMIT;
+#      (type, version) as src/trending.c: BEGIN; stage and diff create;
+#      stage ($1, $2 by PREPARE/EXECUTE); ANALYZE; diff; ANALYZE; apply;
+#      COMMIT;
 #   b  B's score step after the same refresh, as the seed's job ran it, per
 #      (type, version) one transaction: DELETE the whole (type, version),
 #      then INSERT ... SELECT every score straight from the same formulas
@@ -140,8 +142,8 @@ score_step()
 {
 	local db=$1 design=$2 sql=$root/sql/ type version s w
 	{
-		printf 'BEGIN;\n%s;\n' "$(cat "$sql/trending_stage_create.sql")"
-		for s in stage_tracks stage_playlists upsert_tracks prune_tracks upsert_playlists prune_playlists; do
+		printf 'BEGIN;\n%s;\n%s;\n' "$(cat "$sql/trending_stage_create.sql")" "$(cat "$sql/trending_diff_create.sql")"
+		for s in stage_tracks stage_playlists diff_tracks diff_playlists apply_tracks apply_playlists; do
 			printf 'PREPARE %s AS\n%s;\n' "$s" "$(cat "$sql/trending_$s.sql")"
 		done
 		printf 'PREPARE rewrite_tracks AS\n%s;\n' "$(rewrite_sql tracks track_id ', genre')"
@@ -153,15 +155,15 @@ score_step()
 			type=${kind%/*} version=${kind#*/}
 			s=$(echo "$type" | tr A-Z a-z)
 			echo "BEGIN;"
-			[ "$design" = A ] && printf '%s;\n' "$(cat "$sql/trending_stage_create.sql")"
 			if [ "$design" = A ]; then
+				printf '%s;\n%s;\n' "$(cat "$sql/trending_stage_create.sql")" "$(cat "$sql/trending_diff_create.sql")"
 				echo "EXECUTE stage_$s('$version', '$now');"
 				echo "SET LOCAL default_statistics_target = 10;"
 				echo "ANALYZE reckon_trending_stage;"
-				echo "\\o /dev/null"; echo "EXECUTE upsert_$s('$version');"
-				echo "\\o"; echo "SELECT :w + :ROW_COUNT AS w \\gset"
-				echo "\\o /dev/null"; echo "EXECUTE prune_$s('$version');"
-				echo "\\o"; echo "SELECT :d + :ROW_COUNT AS d \\gset"
+				echo "EXECUTE diff_$s('$version');"
+				echo "ANALYZE reckon_trending_diff;"
+				echo "EXECUTE apply_$s('$version') \\gset"
+				echo "SELECT :w + :inserted + :updated AS w, :d + :deleted AS d \\gset"
 			else
 				echo "DELETE FROM public.${s%s}_trending_scores WHERE type = '$type' AND version = '$version';"
 				echo "SELECT :d + :ROW_COUNT AS d \\gset"
