@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# run.sh [small|large]: the benchmark harness behind `make bench`. Starts one
+# throwaway cluster (tools/bench/lib.sh: fsync on, pg_stat_statements), loads
+# the dataset of the size once, runs the end-to-end scenarios against copies
+# of it, stops it, then runs the scenarios that bring their own data (the
+# trending job, the decoder), and writes every section, in order, to
+# tools/bench/results-SIZE.md (also printed). A benchmark, not a test: a
+# missed target is reported as MISS and the exit status stays 0; only a
+# harness failure exits non-zero.
+set -euo pipefail
+
+size=${1:-small}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tools/bench/lib.sh"
+bench_sizes "$size" || exit 2
+started=$(date +%s)
+result=$ROOT/tools/bench/results-$size.md
+export BENCH_OUT
+BENCH_OUT=$(mktemp -d /tmp/reckon-bench.XXXXXX)
+chmod 755 "$BENCH_OUT"
+
+make -s -C "$ROOT" bin/reckon bench-drivers >&2
+bench_init "$size"
+export BENCH_TEMPLATE PGHOST PGPORT PGUSER
+
+for scenario in ingest latency dbcost memory; do
+	bench_note "scenario $scenario"
+	"$ROOT/tools/bench/$scenario.sh" "$size" >/dev/null
+done
+cluster_stop
+trap - EXIT
+
+bench_note "scenario trending"
+"$ROOT/tools/bench/trending.sh" "$size" >/dev/null
+bench_note "scenario decoder"
+"$ROOT/tools/bench/decoder.sh" >"$BENCH_OUT/decoder.md"
+
+{
+	echo "# reckon benchmark ($size)"
+	echo
+	echo "- command: \`make bench size=$size\` (tools/bench/run.sh $size)"
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores," \
+		"$(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)," \
+		"$(. /etc/os-release && echo "$PRETTY_NAME"), PostgreSQL 15, shared with other work"
+	echo "- dataset: $users users (3% verified artists), $tracks tracks, $plays plays" \
+		"(Zipf-like per track), $((plays / 20)) comments"
+	echo "- every ratio is measured in this run, on the same data"
+	for scenario in ingest latency dbcost memory; do
+		echo
+		cat "$BENCH_OUT/$scenario.md"
+	done
+	echo
+	echo "## 5. Trending"
+	echo
+	sed -e '1d' -e 's/^#/##/' "$ROOT/tools/bench/trending.md"
+	echo
+	cat "$BENCH_OUT/decoder.md"
+	echo
+	echo "Total harness runtime: $(($(date +%s) - started)) s."
+} >"$result"
+rm -rf "$BENCH_OUT"
+cat "$result"
