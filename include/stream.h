@@ -56,6 +56,26 @@ typedef enum StreamSlotError
 
 typedef struct Stream Stream;
 
+/*
+ * The wal2json options reckon streams with, formatted three ways: for
+ * START_REPLICATION ("name" 'value', ...), as NAME=VALUE lines (what
+ * pg_recvlogical -o takes; `reckon --plugin-options` prints them), and as the
+ * elements of a text[] literal (pg_logical_slot_peek_changes' options).
+ */
+typedef enum StreamOptionsStyle
+{
+	STREAM_OPTIONS_COMMAND,
+	STREAM_OPTIONS_LINES,
+	STREAM_OPTIONS_ARRAY
+} StreamOptionsStyle;
+
+/* the size of a buffer stream_plugin_options never truncates */
+#define STREAM_OPTIONS_MAX (CONFIG_TABLES_MAX * (2 * CONFIG_NAME_MAX + 2) + 256)
+
+/* stream_plugin_options: config's plugin options, in style, into buf. */
+void stream_plugin_options(const Config *config, StreamOptionsStyle style,
+                           char *buf, size_t size);
+
 /* stream_create: an unconnected stream; config and arg are borrowed. */
 Stream *stream_create(const Config *config, StreamCallbacks callbacks,
                       void *arg);

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "lsn.h"
+#include "stream.h"
 #include "trending.h"
 
 #define RECKON_VERSION "0.1.0"
@@ -38,6 +39,9 @@ main_usage(FILE *out)
 	    "                       catalogue, see tools/reckon.conf)\n"
 	    "  -E, --endpos=LSN     exit 0 once every change up to LSN is\n"
 	    "                       recomputed and acknowledged\n"
+	    "      --plugin-options print the wal2json options reckon streams\n"
+	    "                       with, one NAME=VALUE per line (for\n"
+	    "                       pg_recvlogical -o), and exit\n"
 	    "  -v, --verbose        more logging (-v debug, -vv trace)\n"
 	    "  -V, --version        print the version and exit\n"
 	    "  -?, --help           show this help and exit\n"
@@ -83,6 +87,7 @@ typedef struct MainOptions
 {
 	bool is_trending;
 	bool is_once;
+	bool is_plugin_options;
 	const char *now;
 	const char *config_path;
 	const char *dsn;
@@ -106,6 +111,7 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	    {"help", no_argument, NULL, '?'},
 	    {"once", no_argument, NULL, 2},
 	    {"now", required_argument, NULL, 3},
+	    {"plugin-options", no_argument, NULL, 4},
 	    {NULL, 0, NULL, 0}};
 	int c;
 
@@ -129,6 +135,9 @@ main_parse(int argc, char **argv, MainOptions *opts)
 				break;
 			case 3:
 				opts->now = optarg;
+				break;
+			case 4:
+				opts->is_plugin_options = true;
 				break;
 			case 'c':
 				opts->config_path = optarg;
@@ -209,7 +218,16 @@ main(int argc, char **argv)
 	{
 		log_min_level = opts.verbose > 1 ? LOG_LEVEL_TRACE : LOG_LEVEL_DEBUG;
 	}
-	if (opts.is_trending)
+	if (opts.is_plugin_options)
+	{
+		char options[STREAM_OPTIONS_MAX];
+
+		stream_plugin_options(&config, STREAM_OPTIONS_LINES, options,
+		                      sizeof(options));
+		fputs(options, stdout);
+		code = EXIT_CODE_OK;
+	}
+	else if (opts.is_trending)
 	{
 		code = trending_run_once(&config, opts.now ? opts.now : "now")
 		           ? EXIT_CODE_OK

@@ -34,9 +34,8 @@
 #include "log.h"
 #include "lsn.h"
 
-/* the add-tables list, and the START_REPLICATION command around it */
-#define STREAM_TABLES_MAX (CONFIG_TABLES_MAX * (2 * CONFIG_NAME_MAX + 2))
-#define STREAM_COMMAND_MAX (STREAM_TABLES_MAX + 512)
+/* the START_REPLICATION command around the plugin options */
+#define STREAM_COMMAND_MAX (STREAM_OPTIONS_MAX + 256)
 
 /* 2000-01-01 minus 1970-01-01, in microseconds */
 #define STREAM_EPOCH_OFFSET_US INT64_C(946684800000000)
@@ -202,25 +201,97 @@ stream_get64(const char *buf)
  * only from a slot name validated by config.c ([a-z0-9_]) and table names
  * that are validated unquoted identifiers, so nothing can break out of it.
  */
+/*
+ * wal2json format-version 2 with the xid and commit time of each
+ * transaction (apply.c and the latency log need them), without column
+ * types (the decoder reads values by column name), and only the tables the
+ * catalogue watches, so the walsender filters the rest out before sending.
+ */
+static const char *const stream_fixed_options[][2] = {
+    {"format-version", "2"},
+    {"include-xids", "1"},
+    {"include-timestamp", "1"},
+    {"include-types", "0"},
+};
+
+/* Append one option, or its name and the opening of its value when value
+ * is NULL (the table list follows), to buf in style. */
+static size_t
+stream_append_option(char *buf, size_t size, size_t used,
+                     StreamOptionsStyle style, const char *name,
+                     const char *value)
+{
+	if (used >= size)
+	{
+		return used;
+	}
+	buf += used;
+	size -= used;
+	switch (style)
+	{
+		case STREAM_OPTIONS_COMMAND:
+			return used + (size_t)(value
+			                           ? snprintf(buf, size, "\"%s\" '%s', ",
+			                                      name, value)
+			                           : snprintf(buf, size, "\"%s\" '", name));
+		case STREAM_OPTIONS_LINES:
+			return used +
+			       (size_t)(value ? snprintf(buf, size, "%s=%s\n", name, value)
+			                      : snprintf(buf, size, "%s=", name));
+		case STREAM_OPTIONS_ARRAY:
+			return used +
+			       (size_t)(value ? snprintf(buf, size, "%s,%s,", name, value)
+			                      : snprintf(buf, size, "%s,\"", name));
+	}
+	return used;
+}
+
+void
+stream_plugin_options(const Config *config, StreamOptionsStyle style, char *buf,
+                      size_t size)
+{
+	static const char *const tables_close[] = {
+	    [STREAM_OPTIONS_COMMAND] = "'",
+	    [STREAM_OPTIONS_LINES] = "\n",
+	    [STREAM_OPTIONS_ARRAY] = "\"",
+	};
+	size_t used = 0;
+
+	ASSERT(size > 0);
+	buf[0] = '\0';
+	for (size_t i = 0;
+	     i < sizeof(stream_fixed_options) / sizeof(stream_fixed_options[0]);
+	     i++)
+	{
+		used = stream_append_option(buf, size, used, style,
+		                            stream_fixed_options[i][0],
+		                            stream_fixed_options[i][1]);
+	}
+	/*
+	 * Table names are validated identifiers ([a-z0-9_] and a dot): no
+	 * quoting or escaping is needed in any of the styles.
+	 */
+	used = stream_append_option(buf, size, used, style, "add-tables", NULL);
+	for (int i = 0; i < config->ntables && used < size; i++)
+	{
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+		                         i > 0 ? "," : "", config->tables[i]);
+	}
+	if (used < size)
+	{
+		snprintf(buf + used, size - used, "%s", tables_close[style]);
+	}
+}
+
 static void
 stream_format_start(const Stream *stream, char *buf, size_t size)
 {
-	const Config *config = stream->config;
-	char tables[STREAM_TABLES_MAX];
-	size_t used = 0;
+	char options[STREAM_OPTIONS_MAX];
 
-	tables[0] = '\0';
-	for (int i = 0; i < config->ntables; i++)
-	{
-		used += (size_t)snprintf(tables + used, sizeof(tables) - used, "%s%s",
-		                         i > 0 ? "," : "", config->tables[i]);
-	}
-	snprintf(buf, size,
-	         "START_REPLICATION SLOT %s LOGICAL 0/0 "
-	         "(\"format-version\" '2', \"include-xids\" '1', "
-	         "\"include-timestamp\" '1', \"include-types\" '0', "
-	         "\"add-tables\" '%s')",
-	         config->slot, tables);
+	stream_plugin_options(stream->config, STREAM_OPTIONS_COMMAND, options,
+	                      sizeof(options));
+	snprintf(buf, size, "START_REPLICATION SLOT %s LOGICAL 0/0 (%s)",
+	         stream->config->slot, options);
 }
 
 static PgconnStatus

@@ -28,6 +28,7 @@
 #include "lsn.h"
 #include "pgconn.h"
 #include "slot.h"
+#include "stream.h"
 
 #define SLOT_TOOL_VERSION "0.1.0"
 
@@ -858,35 +859,11 @@ tool_check(Pgconn *conn, const ToolArgs *args)
 	return code;
 }
 
-/*
- * tool_peek_options: the plugin options of reckon's START_REPLICATION as a
- * text[] literal. Table names are validated identifiers ([a-z0-9_] and a
- * dot), so they need no escaping inside the quoted element.
- */
-static void
-tool_peek_options(const Config *config, char *buf, size_t size)
-{
-	size_t used =
-	    (size_t)snprintf(buf, size,
-	                     "{format-version,2,include-xids,1,include-timestamp,1,"
-	                     "include-types,0,add-tables,\"");
-
-	for (int i = 0; i < config->ntables && used < size; i++)
-	{
-		used += (size_t)snprintf(buf + used, size - used, "%s%s",
-		                         i > 0 ? "," : "", config->tables[i]);
-	}
-	if (used < size)
-	{
-		snprintf(buf + used, size - used, "\"}");
-	}
-}
-
 static int
 tool_peek(Pgconn *conn, const ToolArgs *args)
 {
 	char count[24];
-	char options[CONFIG_TABLES_MAX * (2 * CONFIG_NAME_MAX + 2) + 256];
+	char options[STREAM_OPTIONS_MAX + 2];
 	const char *values[3] = {args->name, count, options};
 	PgconnResult *res = NULL;
 	Config config;
@@ -897,7 +874,11 @@ tool_peek(Pgconn *conn, const ToolArgs *args)
 		return EXIT_CODE_USAGE;
 	}
 	snprintf(count, sizeof(count), "%" PRId64, args->count);
-	tool_peek_options(&config, options, sizeof(options));
+	/* the options as the elements of a text[] literal */
+	options[0] = '{';
+	stream_plugin_options(&config, STREAM_OPTIONS_ARRAY, options + 1,
+	                      sizeof(options) - 2);
+	strcat(options, "}");
 	config_free(&config);
 	if (pgconn_exec(conn, "peek at replication slot",
 	                "SELECT lsn::text, data FROM "

@@ -65,6 +65,15 @@ check_oracle "e2e"
 check_eq "the slot is confirmed at or past the end" "t" \
 	"$(q "select confirmed_flush_lsn >= '$(lsn_now)'::pg_lsn - 1000 from pg_replication_slots")"
 
+# --plugin-options: what reckon streams with, usable as they are (here by
+# peeking at reckon's slot after one more play; peeking consumes nothing).
+opts=$("$RECKON" --plugin-options | awk -F= '{
+	printf "%s\047%s\047, \047%s\047", (NR > 1 ? ", " : ""), $1, $2 }')
+q "insert into plays (user_id, play_item_id) values (1, 1000)" >/dev/null
+check_eq "--plugin-options: wal2json accepts them and the play is in the stream" "1" \
+	"$(q "select count(*) from pg_logical_slot_peek_changes('reckon', NULL, NULL, $opts)
+		where data like '%\"action\":\"I\"%\"table\":\"plays\"%'")"
+
 # Usage and configuration errors.
 "$RECKON" --help | grep -q -- "--endpos" && ok "--help documents --endpos" || not_ok "--help"
 "$RECKON" --bogus >/dev/null 2>&1
