@@ -23,17 +23,42 @@ make -s -C "$ROOT" bin/reckon bench-drivers >&2
 bench_init "$size"
 export BENCH_TEMPLATE PGHOST PGPORT PGUSER
 
+# capture FILE: a wal2json stream of the benchmark's kind of workload
+# (plays in 1,000-row transactions, single-row comments, track and user
+# updates), as reckon receives it, for the decoder scenario.
+capture()
+{
+	local end opts=()
+	bench_fresh_db capture
+	bq -d capture -c "SELECT pg_create_logical_replication_slot('bench_capture', 'wal2json')" >/dev/null
+	for i in $(seq 1 20); do
+		echo "INSERT INTO plays (user_id, play_item_id) SELECT 1 + g % 1000, $i + g FROM generate_series(1, 1000) g;"
+	done | bq -d capture
+	for i in $(seq 1 1000); do
+		echo "INSERT INTO comments (comment_id, user_id, entity_id) VALUES (-$i, $i, $i);"
+	done | bq -d capture
+	bq -d capture -c "UPDATE tracks SET genre = 'Pop' WHERE track_id <= 500" \
+		-c "UPDATE users SET bio = 'bio' WHERE user_id <= 500"
+	end=$(bench_lsn)
+	while IFS= read -r o; do opts+=(-o "$o"); done < <("$ROOT/bin/reckon" --plugin-options)
+	cluster_as_owner "$CLUSTER_BINDIR/pg_recvlogical" -h "$PGHOST" -p "$PGPORT" \
+		-U postgres -d capture --slot bench_capture --start --endpos "$end" \
+		--no-loop "${opts[@]}" -f - >"$1"
+}
+
 for scenario in ingest latency dbcost memory; do
 	bench_note "scenario $scenario"
 	"$ROOT/tools/bench/$scenario.sh" "$size" >/dev/null
 done
+bench_note "capturing a stream for the decoder scenario"
+capture "$BENCH_OUT/capture.jsonl"
 cluster_stop
 trap - EXIT
 
 bench_note "scenario trending"
 "$ROOT/tools/bench/trending.sh" "$size" >/dev/null
 bench_note "scenario decoder"
-"$ROOT/tools/bench/decoder.sh" >"$BENCH_OUT/decoder.md"
+"$ROOT/tools/bench/decoder.sh" "$BENCH_OUT/capture.jsonl" >"$BENCH_OUT/decoder.md"
 
 {
 	echo "# reckon benchmark ($size)"
