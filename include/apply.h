@@ -90,6 +90,9 @@ Lsn apply_flush_lsn(Apply *apply);
 /* apply_pending_consume: the first n pending xids were seen visible. */
 void apply_pending_consume(Apply *apply, size_t n);
 
+/* apply_lookup_reserve: size lookup number index for n entries. */
+void apply_lookup_reserve(Apply *apply, int index, size_t n);
+
 /* apply_lookup_set: used by the initial load of lookup number index. */
 void apply_lookup_set(Apply *apply, int index, int64_t key, int64_t value);
 

@@ -14,16 +14,22 @@
 
 #include "common.h"
 
-typedef struct LookupEntry LookupEntry;
+typedef struct LookupSlot LookupSlot;
 
 typedef struct Lookup
 {
-	LookupEntry *entries; /* owned; uthash head */
-	size_t count;
+	LookupSlot *slots; /* owned; open addressing, capacity a power of 2 */
+	size_t capacity;
+	size_t count; /* entries, the empty-marker key included */
+	bool has_empty_key;
+	int64_t empty_key_value;
 } Lookup;
 
 void lookup_init(Lookup *lookup);
+/* lookup_clear: frees everything; the map is empty and reusable. */
 void lookup_clear(Lookup *lookup);
+/* lookup_reserve: room for n entries without growing (a sizing hint). */
+void lookup_reserve(Lookup *lookup, size_t n);
 /* lookup_set: insert or replace; aborts through the OOM handler. */
 void lookup_set(Lookup *lookup, int64_t key, int64_t value);
 void lookup_delete(Lookup *lookup, int64_t key);

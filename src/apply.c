@@ -413,6 +413,13 @@ apply_flush_lsn(Apply *apply)
 }
 
 void
+apply_lookup_reserve(Apply *apply, int index, size_t n)
+{
+	ASSERT(index >= 0 && index < apply->config->nlookups);
+	lookup_reserve(&apply->lookups[index], n);
+}
+
+void
 apply_lookup_set(Apply *apply, int index, int64_t key, int64_t value)
 {
 	ASSERT(index >= 0 && index < apply->config->nlookups);

@@ -412,54 +412,134 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 	return status;
 }
 
+/* rows per FETCH while loading a lookup map: bounds the result in memory */
+#define RECOMPUTE_LOOKUP_FETCH 10000
+
+/* Run one statement of the lookup load; *res gets its result if asked. */
+static PgconnStatus
+recompute_lookup_exec(Recompute *rc, const char *what, const char *sql,
+                      int nparams, const char *const *values,
+                      PgconnResult **res)
+{
+	PgconnResult *own = NULL;
+	PgconnStatus status =
+	    pgconn_exec(rc->conn, what, sql, nparams, values, res ? res : &own,
+	                NULL, NULL, rc->config->statement_timeout_ms + 30 * 1000);
+
+	pgconn_result_free(own);
+	return status;
+}
+
+/* Add one FETCH's rows to lookup index; *rows gets their number. */
+static void
+recompute_lookup_add(Apply *apply, int index, PgconnResult *res, int *rows)
+{
+	*rows = pgconn_result_rows(res);
+	for (int r = 0; r < *rows; r++)
+	{
+		const char *key = pgconn_result_value(res, r, 0);
+		const char *value = pgconn_result_value(res, r, 1);
+
+		if (key != NULL && value != NULL)
+		{
+			apply_lookup_set(apply, index, strtoll(key, NULL, 10),
+			                 strtoll(value, NULL, 10));
+		}
+	}
+}
+
+/*
+ * Load one lookup map through a cursor, RECOMPUTE_LOOKUP_FETCH rows at a
+ * time: one result holding a whole tracks table took more memory than the
+ * map itself. The table's planner estimate sizes the map up front, so it
+ * is not rehashed while loading.
+ */
+static PgconnStatus
+recompute_load_lookup(Recompute *rc, Apply *apply, int index)
+{
+	const ConfigLookup *l = &rc->config->lookups[index];
+	char sql[512];
+	char what[CONFIG_NAME_MAX + 32];
+	char regclass[2 * CONFIG_NAME_MAX + 8];
+	const char *values[1] = {regclass};
+	PgconnResult *res = NULL;
+	PgconnStatus status;
+	int64_t total = 0;
+	int rows = 0;
+
+	snprintf(what, sizeof(what), "load lookup \"%s\"", l->name);
+	snprintf(regclass, sizeof(regclass), "\"%s\".\"%s\"", l->schema, l->table);
+	/*
+	 * Identifiers cannot be parameters; config.c admits only plain
+	 * identifiers ([A-Za-z_][A-Za-z0-9_$]*), which quoting keeps inert.
+	 */
+	snprintf(sql, sizeof(sql),
+	         "DECLARE reckon_lookup NO SCROLL CURSOR FOR "
+	         "SELECT \"%s\"::bigint, \"%s\"::bigint FROM %s",
+	         l->key_column, l->value_column, regclass);
+	status = recompute_lookup_exec(
+	    rc, what,
+	    "SELECT greatest(reltuples, 0)::bigint FROM pg_catalog.pg_class "
+	    "WHERE oid = $1::regclass",
+	    1, values, &res);
+	if (status == PGCONN_OK && pgconn_check_shape(res, what, 1, 1))
+	{
+		apply_lookup_reserve(
+		    apply, index,
+		    (size_t)strtoll(pgconn_result_value(res, 0, 0), NULL, 10));
+	}
+	pgconn_result_free(res);
+	if (status != PGCONN_OK ||
+	    (status = recompute_lookup_exec(rc, what, "BEGIN", 0, NULL, NULL)) !=
+	        PGCONN_OK ||
+	    (status = recompute_lookup_exec(rc, what, sql, 0, NULL, NULL)) !=
+	        PGCONN_OK)
+	{
+		return status;
+	}
+	snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM reckon_lookup",
+	         RECOMPUTE_LOOKUP_FETCH);
+	do
+	{
+		res = NULL;
+		status = recompute_lookup_exec(rc, what, sql, 0, NULL, &res);
+		if (status == PGCONN_OK && !pgconn_check_shape(res, what, -1, 2))
+		{
+			status = PGCONN_FAIL;
+		}
+		if (status == PGCONN_OK)
+		{
+			recompute_lookup_add(apply, index, res, &rows);
+			total += rows;
+		}
+		pgconn_result_free(res);
+	} while (status == PGCONN_OK && rows > 0);
+	if (status != PGCONN_OK)
+	{
+		/* error already logged; a broken connection rolls back itself */
+		(void)recompute_lookup_exec(rc, what, "ROLLBACK", 0, NULL, NULL);
+		return status;
+	}
+	status = recompute_lookup_exec(rc, what, "COMMIT", 0, NULL, NULL);
+	if (status == PGCONN_OK)
+	{
+		log_info("lookup \"%s\" loaded: %" PRId64 " entries from %s.%s",
+		         l->name, total, l->schema, l->table);
+	}
+	return status;
+}
+
 PgconnStatus
 recompute_load_lookups(Recompute *rc, Apply *apply)
 {
-	const Config *config = rc->config;
-
-	for (int i = 0; i < config->nlookups; i++)
+	for (int i = 0; i < rc->config->nlookups; i++)
 	{
-		const ConfigLookup *l = &config->lookups[i];
-		char sql[512];
-		char what[CONFIG_NAME_MAX + 32];
-		PgconnResult *res = NULL;
-		PgconnStatus status;
-		int rows;
+		PgconnStatus status = recompute_load_lookup(rc, apply, i);
 
-		/*
-		 * Identifiers cannot be parameters; config.c admits only plain
-		 * identifiers ([A-Za-z_][A-Za-z0-9_$]*), which quoting keeps inert.
-		 */
-		snprintf(sql, sizeof(sql),
-		         "SELECT \"%s\"::bigint, \"%s\"::bigint FROM \"%s\".\"%s\"",
-		         l->key_column, l->value_column, l->schema, l->table);
-		snprintf(what, sizeof(what), "load lookup \"%s\"", l->name);
-		status = pgconn_exec(rc->conn, what, sql, 0, NULL, &res, NULL, NULL,
-		                     config->statement_timeout_ms + 30 * 1000);
 		if (status != PGCONN_OK)
 		{
 			return status;
 		}
-		if (!pgconn_check_shape(res, what, -1, 2))
-		{
-			pgconn_result_free(res);
-			return PGCONN_FAIL;
-		}
-		rows = pgconn_result_rows(res);
-		for (int r = 0; r < rows; r++)
-		{
-			const char *key = pgconn_result_value(res, r, 0);
-			const char *value = pgconn_result_value(res, r, 1);
-
-			if (key != NULL && value != NULL)
-			{
-				apply_lookup_set(apply, i, strtoll(key, NULL, 10),
-				                 strtoll(value, NULL, 10));
-			}
-		}
-		pgconn_result_free(res);
-		log_info("lookup \"%s\" loaded: %d entries from %s.%s", l->name, rows,
-		         l->schema, l->table);
 	}
 	return PGCONN_OK;
 }

@@ -2,11 +2,13 @@
  * test_lookup.c: unit tests for lookup.c, the int64 -> int64 maps such as
  * track_owner. Covers set and get, replace (count unchanged), delete,
  * deleting or getting a missing key (the output is left untouched), extreme
- * keys and values, lookup_clear and reuse, and a 100k-key run with replaces
- * and deletes whose leaks `make valgrind` would catch.
+ * keys and values, lookup_clear and reuse, a 100k-key run with replaces
+ * and deletes whose leaks `make valgrind` would catch, and a random
+ * sequence checked step by step against a plain array.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -163,7 +165,7 @@ test_lookup_clear_and_reuse(void **state)
 	}
 	lookup_clear(&l);
 	assert_int_equal(l.count, 0);
-	assert_null(l.entries);
+	assert_null(l.slots);
 	assert_false(lookup_get(&l, 5, &v));
 	lookup_set(&l, 5, 6);
 	assert_true(lookup_get(&l, 5, &v));
@@ -217,6 +219,70 @@ test_lookup_many(void **state)
 	assert_int_equal(l.count, 0);
 }
 
+/*
+ * Random sets, replaces and deletes over a small key range, checked after
+ * every step against a plain array: the range keeps the table crowded, so
+ * probe runs wrap around the end and deletions shift long runs back, which
+ * is where an open-addressing table goes wrong. A reserve in the middle
+ * rehashes a populated table.
+ */
+#define MODEL_KEYS 512
+#define MODEL_STEPS 200000
+
+static void
+test_lookup_model(void **state)
+{
+	static int64_t model[MODEL_KEYS];
+	static bool present[MODEL_KEYS];
+	uint64_t rng = 0x9e3779b97f4a7c15u;
+	Lookup l;
+	size_t count = 0;
+
+	(void)state;
+	lookup_init(&l);
+	for (int step = 0; step < MODEL_STEPS; step++)
+	{
+		int64_t key;
+		int64_t v;
+		int k;
+
+		rng = rng * 6364136223846793005u + 1442695040888963407u;
+		k = (int)((rng >> 33) % MODEL_KEYS);
+		/* negative, zero and INT64_MIN keys included */
+		key = k == 0 ? INT64_MIN : (int64_t)k * 1024 - 3000;
+		if ((rng >> 20) % 3 == 0)
+		{
+			lookup_delete(&l, key);
+			count -= present[k] ? 1 : 0;
+			present[k] = false;
+		}
+		else
+		{
+			lookup_set(&l, key, (int64_t)step);
+			count += present[k] ? 0 : 1;
+			present[k] = true;
+			model[k] = step;
+		}
+		if (step == MODEL_STEPS / 2)
+		{
+			lookup_reserve(&l, 4 * MODEL_KEYS);
+		}
+		assert_int_equal(l.count, count);
+		if (step % 97 == 0)
+		{
+			for (int i = 0; i < MODEL_KEYS; i++)
+			{
+				int64_t probe = i == 0 ? INT64_MIN : (int64_t)i * 1024 - 3000;
+
+				v = -1;
+				assert_int_equal(lookup_get(&l, probe, &v), present[i]);
+				assert_int_equal(v, present[i] ? model[i] : -1);
+			}
+		}
+	}
+	lookup_clear(&l);
+}
+
 int
 main(void)
 {
@@ -227,6 +293,7 @@ main(void)
 	    cmocka_unit_test(test_lookup_delete),
 	    cmocka_unit_test(test_lookup_clear_and_reuse),
 	    cmocka_unit_test(test_lookup_many),
+	    cmocka_unit_test(test_lookup_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
