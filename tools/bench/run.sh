@@ -77,7 +77,7 @@ bench_note "scenario decoder"
 	echo
 	echo "## 5. Trending"
 	echo
-	sed -e '1d' -e 's/^#/##/' "$ROOT/tools/bench/trending.md"
+	sed -e '1d' -e 's/^#/##/' "$ROOT/tools/bench/trending-$size.md"
 	echo
 	cat "$BENCH_OUT/decoder.md"
 	echo

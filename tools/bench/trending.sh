@@ -29,7 +29,7 @@
 #      (type, version) one transaction: DELETE the whole (type, version),
 #      then INSERT ... SELECT every score straight from the same formulas
 #      (the stage statement with its target swapped; no stage, no ANALYZE).
-# Writes the result table to tools/bench/trending.md.
+# Writes the result table to tools/bench/trending-SIZE.md.
 set -euo pipefail
 
 size=${1:-small}
@@ -39,7 +39,7 @@ large) users=50000 tracks=500000 plays=5000000 ;;
 *) echo "usage: $0 [small|large]" >&2; exit 2 ;;
 esac
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out=$root/tools/bench/trending.md
+out=$root/tools/bench/trending-$size.md
 reckon=$root/bin/reckon
 started=$(date +%s)
 [ -x "$reckon" ] || make -C "$root" bin/reckon
