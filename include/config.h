@@ -40,6 +40,12 @@ typedef struct ConfigRule
 	char table[CONFIG_NAME_MAX];
 	char column[CONFIG_NAME_MAX];
 	int lookup; /* index into Config.lookups, or -1 for a direct column */
+	/*
+	 * dirty_monotone: an INSERT through this rule can only move the group's
+	 * rows towards what its saturated statement reports, so it is skipped
+	 * for a saturated key (see sched.h). UPDATE and DELETE dirty as usual.
+	 */
+	bool is_monotone;
 } ConfigRule;
 
 typedef struct ConfigLookup
@@ -88,6 +94,13 @@ typedef struct ConfigGroup
 	ConfigRule rules[CONFIG_RULES_MAX];
 	int nmembers;
 	int members[CONFIG_PROCESSORS_MAX]; /* indexes into Config.processors */
+	/*
+	 * saturated: the built-in statement ($1 bigint[] of the batch's keys)
+	 * run after the members in the batch's transaction, returning the keys
+	 * whose rows no dirty_monotone INSERT can change any more; "" = none.
+	 */
+	char saturated_name[CONFIG_NAME_MAX];
+	const char *saturated_sql; /* embedded, borrowed */
 } ConfigGroup;
 
 typedef struct Config

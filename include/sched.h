@@ -13,6 +13,7 @@
 #include "common.h"
 #include "config.h"
 #include "dirty.h"
+#include "lookup.h"
 
 /* A processor's counters since the last stats line. */
 typedef struct Processor
@@ -42,6 +43,19 @@ typedef struct Group
 
 	int nmembers;
 	Processor *members[CONFIG_PROCESSORS_MAX]; /* borrowed, in run order */
+
+	/*
+	 * Keys whose rows no dirty_monotone INSERT can change (the group's
+	 * saturated statement said so at their last committed batch), such as
+	 * an artist past the last play milestone: such an INSERT is skipped
+	 * instead of recomputing a heavy key for nothing. A key leaves the set
+	 * when a batch takes it, and an INSERT is skipped only for a key that
+	 * is neither dirty nor in flight, so any other change (a track deleted,
+	 * a user unverified) dirties the key and its next batch decides again,
+	 * from a snapshot that includes that change.
+	 */
+	Lookup saturated; /* key -> unused */
+	int64_t saturated_skips;
 } Group;
 
 /* sched_group_init: an idle group; members are added by the caller. */
@@ -76,6 +90,15 @@ Batch *sched_take(Group *g, Lsn received);
 
 /* sched_done: the in-flight batch committed. */
 void sched_done(Group *g);
+
+/*
+ * sched_is_saturated: whether a dirty_monotone INSERT for key may be
+ * skipped: key is saturated and neither dirty nor in flight.
+ */
+bool sched_is_saturated(const Group *g, int64_t key);
+
+/* sched_saturate: keys of the committed batch the statement reported. */
+void sched_saturate(Group *g, const int64_t *keys, int n);
 
 /*
  * sched_failed: the in-flight batch failed; it is retried after a capped

@@ -213,6 +213,13 @@ apply_rules(Apply *apply, const ApplyTable *t, const DecodeEvent *ev,
 		{
 			continue;
 		}
+		/* nothing to recompute: the key's rows are already final */
+		if (route->rule->is_monotone && ev->action == DECODE_ACTION_INSERT &&
+		    sched_is_saturated(&apply->groups[route->group], key))
+		{
+			apply->groups[route->group].saturated_skips++;
+			continue;
+		}
 		dirty_set_add(&apply->groups[route->group].dirty, key,
 		              apply->ack.received, now_us, apply->commit_us);
 		if (!apply->txn_dirtied && apply->has_xid)

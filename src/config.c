@@ -419,6 +419,7 @@ config_parse_rule(Config *config, ConfigRule *rules, int *nrules, char *value,
 	}
 	rule = &rules[*nrules];
 	rule->lookup = -1;
+	rule->is_monotone = false;
 	if (arrow != NULL)
 	{
 		char *name = arrow + 2;
@@ -489,9 +490,14 @@ config_set_batching(Config *config, int64_t *window_ms, int *batch_size,
 		*batch_size = (int)n;
 		return true;
 	}
-	if (strcmp(key, "dirty") == 0)
+	if (strcmp(key, "dirty") == 0 || strcmp(key, "dirty_monotone") == 0)
 	{
-		return config_parse_rule(config, rules, nrules, value, origin);
+		if (!config_parse_rule(config, rules, nrules, value, origin))
+		{
+			return false;
+		}
+		rules[*nrules - 1].is_monotone = strcmp(key, "dirty_monotone") == 0;
+		return true;
 	}
 	*found = false;
 	return false;
@@ -509,6 +515,19 @@ config_set_group(Config *config, ConfigGroup *g, const char *key, char *value,
 	if (found)
 	{
 		return ok;
+	}
+	if (strcmp(key, "saturated") == 0)
+	{
+		g->saturated_sql = embedded_find(embedded_sql, value);
+		if (g->saturated_sql == NULL)
+		{
+			log_error("%s: group \"%s\": no built-in statement \"%s\" for "
+			          "\"saturated\"",
+			          origin, g->name, value);
+			return false;
+		}
+		snprintf(g->saturated_name, sizeof(g->saturated_name), "%s", value);
+		return true;
 	}
 	log_error("%s: unknown group setting \"%s\"", origin, key);
 	return false;
@@ -1063,6 +1082,14 @@ config_finish(Config *config)
 		}
 		for (int r = 0; r < g->nrules; r++)
 		{
+			/* without it nothing ever becomes saturated: say so */
+			if (g->rules[r].is_monotone && g->saturated_sql == NULL)
+			{
+				log_error("%s: group \"%s\": dirty_monotone needs a "
+				          "\"saturated\" statement in a [group] section",
+				          g->origin, g->name);
+				return false;
+			}
 			if (!config_add_table(config, g->rules[r].schema,
 			                      g->rules[r].table))
 			{

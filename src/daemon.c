@@ -426,6 +426,13 @@ daemon_stats(Daemon *d)
 
 		used += (size_t)snprintf(per + used, sizeof(per) - used, "%s%s=%zu",
 		                         i ? " " : "", g->config->name, g->dirty.count);
+		if (g->config->saturated_sql != NULL && used < sizeof(per))
+		{
+			used += (size_t)snprintf(per + used, sizeof(per) - used,
+			                         " (saturated %zu, inserts skipped %" PRId64
+			                         ")",
+			                         g->saturated.count, g->saturated_skips);
+		}
 		if (used >= sizeof(per))
 		{
 			used = sizeof(per) - 1;

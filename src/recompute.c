@@ -352,6 +352,49 @@ recompute_account(Recompute *rc, Processor *p, const Batch *batch,
 	}
 }
 
+/*
+ * The group's saturated statement on the batch's keys (in rc->ids), after
+ * its members and in their transaction, so it judges the rows they just
+ * wrote. *res keeps the keys it returned until the commit.
+ */
+static PgconnStatus
+recompute_saturated(Recompute *rc, const Group *g, PgconnResult **res)
+{
+	const char *values[1] = {rc->ids};
+	char what[2 * CONFIG_NAME_MAX + 64];
+	PgconnStatus status;
+
+	snprintf(what, sizeof(what), "saturated statement \"%s\" of group \"%s\"",
+	         g->config->saturated_name, g->config->name);
+	status = pgconn_exec(rc->conn, what, g->config->saturated_sql, 1, values,
+	                     res, rc->wait, rc->wait_arg,
+	                     rc->config->statement_timeout_ms + 30 * 1000);
+	if (status == PGCONN_OK && !pgconn_check_shape(*res, what, -1, 1))
+	{
+		status = PGCONN_FAIL;
+	}
+	return status;
+}
+
+/* After the commit: mark the keys the saturated statement returned. */
+static void
+recompute_saturate(Group *g, const PgconnResult *res)
+{
+	int rows = pgconn_result_rows(res);
+
+	for (int r = 0; r < rows; r++)
+	{
+		const char *text = pgconn_result_value(res, r, 0);
+		int64_t key;
+
+		if (text != NULL &&
+		    config_parse_count(text, INT64_MIN, INT64_MAX, &key))
+		{
+			sched_saturate(g, &key, 1);
+		}
+	}
+}
+
 static PgconnStatus
 recompute_simple(Recompute *rc, const char *command)
 {
@@ -363,8 +406,9 @@ PgconnStatus
 recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 {
 	PgconnResult *results[CONFIG_PROCESSORS_MAX] = {NULL};
+	PgconnResult *saturated = NULL;
 	int64_t elapsed_us[CONFIG_PROCESSORS_MAX];
-	bool is_transaction = g->nmembers > 1;
+	bool is_transaction = g->nmembers > 1 || g->config->saturated_sql;
 	PgconnStatus status;
 	int done = 0;
 
@@ -392,6 +436,10 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 		elapsed_us[done] = common_monotonic_us() - start_us;
 		done++;
 	}
+	if (status == PGCONN_OK && g->config->saturated_sql != NULL)
+	{
+		status = recompute_saturated(rc, g, &saturated);
+	}
 	if (is_transaction && status == PGCONN_OK)
 	{
 		status = recompute_simple(rc, "COMMIT");
@@ -409,6 +457,11 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 		}
 		pgconn_result_free(results[i]);
 	}
+	if (status == PGCONN_OK && saturated != NULL)
+	{
+		recompute_saturate(g, saturated);
+	}
+	pgconn_result_free(saturated);
 	return status;
 }
 

@@ -12,6 +12,7 @@ sched_group_init(Group *g, const ConfigGroup *config)
 {
 	*g = (Group){.config = config};
 	dirty_set_init(&g->dirty);
+	lookup_init(&g->saturated);
 }
 
 void
@@ -19,6 +20,7 @@ sched_group_free(Group *g)
 {
 	dirty_set_clear(&g->dirty);
 	batch_free(&g->inflight);
+	lookup_clear(&g->saturated);
 }
 
 bool
@@ -139,6 +141,11 @@ sched_take(Group *p, Lsn received)
 		    dirty_set_take(&p->dirty, &p->inflight, p->config->batch_size);
 
 		ASSERT(taken > 0);
+		/* in flight, a key is never skipped: its batch decides anew */
+		for (int i = 0; i < taken; i++)
+		{
+			lookup_delete(&p->saturated, p->inflight.keys[i]);
+		}
 		p->inflight.upto_lsn = received;
 		p->has_inflight = true;
 		p->failures = 0;
@@ -153,6 +160,24 @@ sched_done(Group *p)
 	p->has_inflight = false;
 	p->failures = 0;
 	p->inflight.nkeys = 0;
+}
+
+bool
+sched_is_saturated(const Group *g, int64_t key)
+{
+	int64_t unused;
+
+	return lookup_get(&g->saturated, key, &unused) &&
+	       !dirty_set_contains(&g->dirty, key);
+}
+
+void
+sched_saturate(Group *g, const int64_t *keys, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		lookup_set(&g->saturated, keys[i], 0);
+	}
 }
 
 /* xorshift64: jitter needs spread, not quality; seeded from the clock */

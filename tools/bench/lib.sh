@@ -115,7 +115,7 @@ bench_init()
 {
 	bench_sizes "$1" || exit 2
 	export BENCH_SIZE=$1
-	[ -x "$BENCH_BINDIR/reckon" ] || make -C "$ROOT" bin/reckon >&2
+	make -s -C "$ROOT" bin/reckon bench-drivers >&2
 	if [ -z "${BENCH_TEMPLATE:-}" ]; then
 		bench_cluster_start || exit 1
 		bench_note "loading the $1 dataset ($users users, $tracks tracks, $plays plays)"
@@ -126,13 +126,16 @@ bench_init()
 }
 
 # bench_fresh_db NAME: (re)create NAME as a copy of the template and drop
-# every replication slot left by an earlier measurement.
+# every inactive replication slot (the bench cluster's own, left by an
+# earlier measurement). FILE_COPY copies the files after a checkpoint,
+# where PostgreSQL 15's default WAL_LOG strategy wrote the whole 10M-play
+# database to WAL (30-45 s per copy with fsync on).
 bench_fresh_db()
 {
 	bq -d postgres -c "SELECT pg_drop_replication_slot(slot_name)
 		FROM pg_replication_slots WHERE NOT active" >/dev/null
 	bq -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
-		-c "CREATE DATABASE $1 TEMPLATE $BENCH_TEMPLATE"
+		-c "CREATE DATABASE $1 TEMPLATE $BENCH_TEMPLATE STRATEGY FILE_COPY"
 }
 
 # bench_cpu PID: user + system CPU seconds the process has used so far
@@ -169,10 +172,11 @@ bench_verdict()
 }
 
 # bench_section NAME: where a scenario writes its markdown section; run.sh
-# concatenates them in order into the result file.
+# concatenates them in order into the result file. A scenario run alone
+# writes into build/bench-out/, which outlives its cluster.
 bench_section()
 {
-	local dir=${BENCH_OUT:-$CLUSTER_DIR/out}
+	local dir=${BENCH_OUT:-$ROOT/build/bench-out}
 	mkdir -p "$dir"
 	echo "$dir/$1.md"
 }

@@ -18,9 +18,13 @@ result=$ROOT/tools/bench/results-$size.md
 export BENCH_OUT
 BENCH_OUT=$(mktemp -d /tmp/reckon-bench.XXXXXX)
 chmod 755 "$BENCH_OUT"
+# removed however the harness ends; bench_init's cluster_start replaces
+# this trap with one that also stops the cluster, hence the second below
+trap 'rm -rf "$BENCH_OUT"' EXIT
 
 make -s -C "$ROOT" bin/reckon bench-drivers >&2
 bench_init "$size"
+trap 'cluster_stop; rm -rf "$BENCH_OUT"' EXIT
 export BENCH_TEMPLATE PGHOST PGPORT PGUSER
 
 # capture FILE: a wal2json stream of the benchmark's kind of workload
@@ -53,7 +57,6 @@ done
 bench_note "capturing a stream for the decoder scenario"
 capture "$BENCH_OUT/capture.jsonl"
 cluster_stop
-trap - EXIT
 
 bench_note "scenario trending"
 "$ROOT/tools/bench/trending.sh" "$size" >/dev/null
@@ -83,5 +86,4 @@ bench_note "scenario decoder"
 	echo
 	echo "Total harness runtime: $(($(date +%s) - started)) s."
 } >"$result"
-rm -rf "$BENCH_OUT"
 cat "$result"
