@@ -48,7 +48,8 @@ bench_cluster_start()
 	cluster_start "fsync = on" "synchronous_commit = on" \
 		"full_page_writes = on" "autovacuum = off" \
 		"shared_preload_libraries = 'pg_stat_statements'" \
-		"pg_stat_statements.track = all" "track_io_timing = on" \
+		"pg_stat_statements.track = all" "pg_stat_statements.track_planning = on" \
+		"track_io_timing = on" \
 		"max_wal_size = 8GB" "checkpoint_timeout = 30min" \
 		"work_mem = 64MB" "maintenance_work_mem = 512MB" \
 		"wal_sender_timeout = 5min" "max_connections = 100"
