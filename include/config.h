@@ -101,6 +101,12 @@ typedef struct ConfigGroup
 	 */
 	char saturated_name[CONFIG_NAME_MAX];
 	const char *saturated_sql; /* embedded, borrowed */
+	/*
+	 * saturated_seed: the built-in statement (no parameters) run once at
+	 * start, returning the keys saturated already; "" = none.
+	 */
+	char saturated_seed_name[CONFIG_NAME_MAX];
+	const char *saturated_seed_sql; /* embedded, borrowed */
 } ConfigGroup;
 
 typedef struct Config

@@ -59,4 +59,11 @@ PgconnStatus recompute_run(Recompute *rc, Group *g, Batch *batch,
  */
 PgconnStatus recompute_load_lookups(Recompute *rc, Apply *apply) WARN_UNUSED;
 
+/*
+ * recompute_seed_saturated: run each group's saturated_seed statement and
+ * mark the keys it returns; once, before the stream starts.
+ */
+PgconnStatus recompute_seed_saturated(Recompute *rc, Group *groups,
+                                      int ngroups) WARN_UNUSED;
+
 #endif

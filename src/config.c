@@ -516,17 +516,21 @@ config_set_group(Config *config, ConfigGroup *g, const char *key, char *value,
 	{
 		return ok;
 	}
-	if (strcmp(key, "saturated") == 0)
+	if (strcmp(key, "saturated") == 0 || strcmp(key, "saturated_seed") == 0)
 	{
-		g->saturated_sql = embedded_find(embedded_sql, value);
-		if (g->saturated_sql == NULL)
+		bool is_seed = strcmp(key, "saturated_seed") == 0;
+		const char *sql = embedded_find(embedded_sql, value);
+
+		if (sql == NULL)
 		{
 			log_error("%s: group \"%s\": no built-in statement \"%s\" for "
-			          "\"saturated\"",
-			          origin, g->name, value);
+			          "\"%s\"",
+			          origin, g->name, value, key);
 			return false;
 		}
-		snprintf(g->saturated_name, sizeof(g->saturated_name), "%s", value);
+		snprintf(is_seed ? g->saturated_seed_name : g->saturated_name,
+		         CONFIG_NAME_MAX, "%s", value);
+		*(is_seed ? &g->saturated_seed_sql : &g->saturated_sql) = sql;
 		return true;
 	}
 	log_error("%s: unknown group setting \"%s\"", origin, key);
@@ -1078,6 +1082,13 @@ config_finish(Config *config)
 		{
 			log_error("%s: group \"%s\" has %s", g->origin, g->name,
 			          g->nmembers == 0 ? "no processor" : "no \"dirty\" rule");
+			return false;
+		}
+		if (g->saturated_seed_sql != NULL && g->saturated_sql == NULL)
+		{
+			log_error("%s: group \"%s\": saturated_seed needs a \"saturated\" "
+			          "statement too",
+			          g->origin, g->name);
 			return false;
 		}
 		for (int r = 0; r < g->nrules; r++)

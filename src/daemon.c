@@ -606,7 +606,9 @@ daemon_setup(Daemon *d)
 	{
 		return false;
 	}
-	if (recompute_load_lookups(&d->rc, &d->apply) != PGCONN_OK)
+	/* before the stream starts, so no batch is in flight yet */
+	if (recompute_load_lookups(&d->rc, &d->apply) != PGCONN_OK ||
+	    recompute_seed_saturated(&d->rc, d->groups, d->ngroups) != PGCONN_OK)
 	{
 		return false;
 	}

@@ -68,9 +68,10 @@ main_usage(FILE *out)
 	    "  columns_max (256)            columns of one row\n"
 	    "  log_level (info)             trace, debug, info, warn, error\n"
 	    "Sections [lookup NAME] (table, key, value), [group NAME] (window,\n"
-	    "batch_size, dirty, dirty_monotone, saturated) and [processor ID]\n"
-	    "(challenge, sql, group, window, batch_size, create_min, dirty)\n"
-	    "describe the catalogue; see the comments of tools/reckon.conf.\n"
+	    "batch_size, dirty, dirty_monotone, saturated, saturated_seed) and\n"
+	    "[processor ID] (challenge, sql, group, window, batch_size,\n"
+	    "create_min, dirty) describe the catalogue; see the comments of\n"
+	    "tools/reckon.conf.\n"
 	    "\n"
 	    "Exit status: 0 stopped cleanly or reached --endpos, 1 runtime\n"
 	    "failure, 2 usage or configuration error.\n");

@@ -583,6 +583,44 @@ recompute_load_lookup(Recompute *rc, Apply *apply, int index)
 }
 
 PgconnStatus
+recompute_seed_saturated(Recompute *rc, Group *groups, int ngroups)
+{
+	for (int i = 0; i < ngroups; i++)
+	{
+		Group *g = &groups[i];
+		char what[2 * CONFIG_NAME_MAX + 64];
+		PgconnResult *res = NULL;
+		PgconnStatus status;
+
+		if (g->config->saturated_seed_sql == NULL)
+		{
+			continue;
+		}
+		snprintf(what, sizeof(what), "saturated_seed \"%s\" of group \"%s\"",
+		         g->config->saturated_seed_name, g->config->name);
+		status = pgconn_exec(rc->conn, what, g->config->saturated_seed_sql, 0,
+		                     NULL, &res, NULL, NULL,
+		                     rc->config->statement_timeout_ms + 30 * 1000);
+		if (status == PGCONN_OK && !pgconn_check_shape(res, what, -1, 1))
+		{
+			status = PGCONN_FAIL;
+		}
+		if (status == PGCONN_OK)
+		{
+			recompute_saturate(g, res);
+			log_info("group \"%s\": %zu saturated keys at start",
+			         g->config->name, g->saturated.count);
+		}
+		pgconn_result_free(res);
+		if (status != PGCONN_OK)
+		{
+			return status;
+		}
+	}
+	return PGCONN_OK;
+}
+
+PgconnStatus
 recompute_load_lookups(Recompute *rc, Apply *apply)
 {
 	for (int i = 0; i < rc->config->nlookups; i++)

@@ -2,7 +2,8 @@
 # test_saturated.sh: the plays group's saturated users (tools/reckon.conf:
 # dirty_monotone plays, saturated = play_saturated) against a real
 # PostgreSQL, with one reckon running throughout so that what it learned
-# stays in memory. Checked: an artist past the last milestone and a user who
+# stays in memory (and once restarted, to check the seed read at start).
+# Checked: an artist past the last milestone and a user who
 # is not verified have their new plays skipped (the stats line counts them)
 # while their rows stay right; a deleted track (not an INSERT) makes the
 # artist's next batch decide anew, and the plays that follow count again;
@@ -58,19 +59,33 @@ check_eq "a saturated artist's rows stay complete at their thresholds" \
 	"250:true 1000:true 10000:true" "$(steps 1)"
 check_oracle "after the skipped plays"
 
-# Not an INSERT: the track with 10,000 plays deleted, N falls to the 20
+# A restart forgets nothing useful: the seed statement reads the artist's
+# rows, complete at every threshold, so its next plays are skipped at once.
+kill -TERM $pid
+wait $pid
+log=$CLUSTER_DIR/reckon2.log
+"$RECKON" -c "$conf" >"$log" 2>&1 &
+pid=$!
+settle
+check_eq "restarted: one saturated key read at start" "1" \
+	"$(sed -n 's/.*group "plays": \([0-9]*\) saturated keys at start.*/\1/p' "$log")"
+for _ in $(seq 1 3); do q "insert into plays(play_item_id) values (11)" >/dev/null; done
+settle
+check_eq "and the saturated artist's next plays are skipped" "3" "$(skipped)"
+
+# Not an INSERT: the track with 10,000 plays deleted, N falls to the 23
 # plays of track 11; the plays that follow must count again.
 q "update tracks set is_delete = true where track_id = 10" >/dev/null
 settle
 check_eq "a deleted track: steps follow the data down, completions stay" \
-	"20:true 20:true 20:true" "$(steps 1)"
+	"23:true 23:true 23:true" "$(steps 1)"
 for _ in $(seq 1 3); do q "insert into plays(play_item_id) values (11)" >/dev/null; done
 settle
-check_eq "then each new play counts again" "23:true 23:true 23:true" "$(steps 1)"
+check_eq "then each new play counts again" "26:true 26:true 26:true" "$(steps 1)"
 
-# Back past the last milestone (10,023 plays), then one transaction that
+# Back past the last milestone (10,026 plays), then one transaction that
 # deletes 30 plays and adds 2: the deletes are not INSERTs, so they dirty
-# the saturated artist and its rows follow N down to 9,995.
+# the saturated artist and its rows follow N down to 9,998.
 q "update tracks set is_delete = false where track_id = 10" >/dev/null
 settle
 check_eq "the track restored: back at the thresholds" "250:true 1000:true 10000:true" "$(steps 1)"
@@ -81,7 +96,7 @@ INSERT INTO plays(play_item_id) VALUES (11), (11);
 COMMIT;
 SQL
 settle
-check_eq "plays deleted beside new ones: counted exactly" "250:true 1000:true 9995:true" "$(steps 1)"
+check_eq "plays deleted beside new ones: counted exactly" "250:true 1000:true 9998:true" "$(steps 1)"
 
 # The user becomes verified: a users change, never skipped.
 q "update users set is_verified = true where user_id = 2" >/dev/null
