@@ -544,15 +544,14 @@ recompute_load_lookup(Recompute *rc, Apply *apply, int index)
 	pgconn_result_free(res);
 	if (status != PGCONN_OK ||
 	    (status = recompute_lookup_exec(rc, what, "BEGIN", 0, NULL, NULL)) !=
-	        PGCONN_OK ||
-	    (status = recompute_lookup_exec(rc, what, sql, 0, NULL, NULL)) !=
 	        PGCONN_OK)
 	{
 		return status;
 	}
+	status = recompute_lookup_exec(rc, what, sql, 0, NULL, NULL);
 	snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM reckon_lookup",
 	         RECOMPUTE_LOOKUP_FETCH);
-	do
+	while (status == PGCONN_OK)
 	{
 		res = NULL;
 		status = recompute_lookup_exec(rc, what, sql, 0, NULL, &res);
@@ -566,7 +565,11 @@ recompute_load_lookup(Recompute *rc, Apply *apply, int index)
 			total += rows;
 		}
 		pgconn_result_free(res);
-	} while (status == PGCONN_OK && rows > 0);
+		if (rows == 0)
+		{
+			break;
+		}
+	}
 	if (status != PGCONN_OK)
 	{
 		/* error already logged; a broken connection rolls back itself */

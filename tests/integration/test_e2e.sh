@@ -9,7 +9,13 @@ q "select pg_create_logical_replication_slot('reckon', 'wal2json')" >/dev/null
 q "insert into users(user_id, handle, is_verified) values (255, 'artist', true), (4096, 'other', true)"
 q "insert into tracks(track_id, owner_id) values (10, 255), (11, 255), (20, 4096)"
 q "insert into plays(play_item_id) select 10 from generate_series(1, 249)"
+# more tracks than one FETCH of the lookup load (10,000 rows)
+q "insert into tracks(track_id, owner_id) select g, 4096 from generate_series(100000, 124999) g" >/dev/null
+RECKON_LOG=$CLUSTER_DIR/e2e_reckon.log
 reckon_catch_up || exit 1
+check_eq "the track_owner map loads every track, through several FETCHes" \
+	"$(q "select count(*) from tracks")" \
+	"$(sed -n 's/.*lookup "track_owner" loaded: \([0-9]*\) entries.*/\1/p' "$RECKON_LOG" | head -n 1)"
 check_eq "249 plays: p1 row at step 249, incomplete, no p2" \
 	"p1|ff:250|f|249|" \
 	"$(q "select string_agg(concat_ws('|', challenge_id, specifier, is_complete, current_step_count, completed_at), ',') from user_challenges where user_id = 255 and challenge_id like 'p%'")|"
