@@ -107,6 +107,17 @@ typedef struct ConfigGroup
 	 */
 	char saturated_seed_name[CONFIG_NAME_MAX];
 	const char *saturated_seed_sql; /* embedded, borrowed */
+	/*
+	 * rescan_keys: the built-in statement ($1 the last key done, $2 how
+	 * many) listing every key of the group in ascending order; after a
+	 * TRUNCATE of a table the group's rules read, the stream carries no
+	 * rows, so every key is recomputed in batches from it. None ("" here,
+	 * "none" in the file): such a TRUNCATE stops reckon without
+	 * acknowledging it.
+	 */
+	bool has_rescan_keys; /* set in the section, else the [reckon] one */
+	char rescan_keys_name[CONFIG_NAME_MAX];
+	const char *rescan_keys_sql; /* embedded, borrowed */
 } ConfigGroup;
 
 typedef struct Config
@@ -135,6 +146,10 @@ typedef struct Config
 	 * latency it sees when the message comes back through the slot.
 	 */
 	int64_t heartbeat_interval_ms;
+
+	/* rescan_keys of the groups that name none (see ConfigGroup) */
+	char rescan_keys_name[CONFIG_NAME_MAX];
+	const char *rescan_keys_sql; /* embedded, borrowed */
 
 	/* limits */
 	int64_t dirty_keys_max;    /* per processor; the stream pauses above it */

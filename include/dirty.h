@@ -58,6 +58,9 @@ bool dirty_set_contains(const DirtySet *set, int64_t key);
  */
 int dirty_set_take(DirtySet *set, Batch *batch, int max_keys);
 
+/* batch_reserve: room for capacity keys; aborts through the OOM handler. */
+void batch_reserve(Batch *batch, int capacity);
+
 void batch_free(Batch *batch);
 
 #endif

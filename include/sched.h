@@ -56,6 +56,23 @@ typedef struct Group
 	 */
 	Lookup saturated; /* key -> unused */
 	int64_t saturated_skips;
+
+	/*
+	 * A rescan: after a TRUNCATE of a table the group's rules read, every
+	 * key the rescan_keys statement lists is recomputed, a batch at a time,
+	 * keys after rescan_after first. rescan_safe_lsn holds the
+	 * acknowledgement before the TRUNCATE's commit until the last page is
+	 * committed; a crash meanwhile streams the TRUNCATE again.
+	 */
+	bool rescan;
+	bool inflight_is_rescan; /* the in-flight batch is a rescan page */
+	bool rescan_restarted;   /* another TRUNCATE came while it was */
+	bool rescan_went_last;   /* alternate pages with dirty batches */
+	Lsn rescan_safe_lsn;
+	int64_t rescan_after;
+	int64_t rescan_since_us; /* monotonic */
+	int64_t rescan_commit_us;
+	int64_t rescan_keys_done;
 } Group;
 
 /* sched_group_init: an idle group; members are added by the caller. */
@@ -83,13 +100,25 @@ int sched_next(const Group *groups, int n, int64_t now_us, int64_t *wait_us);
 
 /*
  * sched_take: the batch group g should run: its in-flight batch when it
- * has one (a retry), else up to batch_size oldest dirty keys, which become
- * its in-flight batch, covering changes up to received.
+ * has one (a retry), else the next page of a pending rescan (an empty
+ * batch: recompute_run fills it in its transaction, see
+ * g->inflight_is_rescan), else up to batch_size oldest dirty keys. It
+ * becomes the in-flight batch, covering changes up to received.
  */
 Batch *sched_take(Group *g, Lsn received);
 
-/* sched_done: the in-flight batch committed. */
-void sched_done(Group *g);
+/*
+ * sched_done: the in-flight batch committed. Returns true when it was the
+ * last page of a rescan.
+ */
+bool sched_done(Group *g);
+
+/*
+ * sched_rescan: a TRUNCATE of a table g's rules read, in the transaction
+ * received after safe_lsn: recompute every key from the first. Forgets the
+ * saturated keys, which the TRUNCATE may have made unsaturated.
+ */
+void sched_rescan(Group *g, Lsn safe_lsn, int64_t now_us, int64_t commit_us);
 
 /*
  * sched_is_saturated: whether a dirty_monotone INSERT for key may be

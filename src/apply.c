@@ -275,6 +275,55 @@ apply_lookups(Apply *apply, const ApplyTable *t, const DecodeEvent *ev)
 	return true;
 }
 
+/*
+ * A TRUNCATE names no rows: every group whose rules read the table
+ * recomputes all its keys (sched_rescan), and the lookups kept from it are
+ * emptied, as the table is. Checked for every group first, so a group
+ * that cannot rescan stops reckon before any other state changes.
+ */
+static bool
+apply_truncate(Apply *apply, const ApplyTable *t, int64_t now_us)
+{
+	for (int i = 0; i < t->nroutes; i++)
+	{
+		const Group *g = &apply->groups[t->routes[i].group];
+
+		if (g->config->rescan_keys_sql == NULL)
+		{
+			log_error("TRUNCATE of %s.%s: group \"%s\" (%s) reads it but has "
+			          "no \"rescan_keys\" statement to list the keys to "
+			          "recompute, so reckon stops here without acknowledging "
+			          "it; set rescan_keys in [reckon] or the group's section",
+			          t->schema, t->table, g->config->name, g->config->origin);
+			return false;
+		}
+	}
+	for (int i = 0; i < t->nroutes; i++)
+	{
+		Group *g = &apply->groups[t->routes[i].group];
+
+		if (!g->rescan)
+		{
+			log_info("TRUNCATE of %s.%s: group \"%s\" recomputes every key "
+			         "that \"%s\" lists",
+			         t->schema, t->table, g->config->name,
+			         g->config->rescan_keys_name);
+		}
+		sched_rescan(g, apply->ack.received, now_us, apply->commit_us);
+	}
+	for (int i = 0; i < t->nlookups; i++)
+	{
+		lookup_clear(&apply->lookups[t->lookups[i]]);
+	}
+	/* the recompute must see this transaction before it acknowledges it */
+	if (t->nroutes > 0 && !apply->txn_dirtied && apply->has_xid)
+	{
+		apply->txn_dirtied = true;
+		apply_pending_push(apply, apply->xid);
+	}
+	return true;
+}
+
 static bool
 apply_change(Apply *apply, const DecodeEvent *ev)
 {
@@ -289,11 +338,7 @@ apply_change(Apply *apply, const DecodeEvent *ev)
 	}
 	if (ev->action == DECODE_ACTION_TRUNCATE)
 	{
-		log_error("TRUNCATE of %s.%s: reckon cannot tell which keys it "
-		          "changed, so it stops here without acknowledging it; "
-		          "TODO(#7) recompute the affected keys",
-		          t->schema, t->table);
-		return false;
+		return apply_truncate(apply, t, now_us);
 	}
 	if (ev->ncolumns > 0 &&
 	    !apply_rules(apply, t, ev, ev->columns, ev->ncolumns, now_us))

@@ -294,6 +294,28 @@ config_set_numeric(Config *config, const char *key, const char *value,
 	return false;
 }
 
+/* rescan_keys = NAME: a built-in statement, or "none" */
+static bool
+config_set_rescan_keys(char *name, const char **sql, const char *value,
+                       const char *origin)
+{
+	if (strcmp(value, "none") == 0)
+	{
+		name[0] = '\0';
+		*sql = NULL;
+		return true;
+	}
+	*sql = embedded_find(embedded_sql, value);
+	if (*sql == NULL)
+	{
+		log_error("%s: no built-in statement \"%s\" for \"rescan_keys\"",
+		          origin, value);
+		return false;
+	}
+	snprintf(name, CONFIG_NAME_MAX, "%s", value);
+	return true;
+}
+
 bool
 config_set(Config *config, const char *key, const char *value,
            const char *origin)
@@ -303,6 +325,11 @@ config_set(Config *config, const char *key, const char *value,
 		free(config->dsn);
 		config->dsn = strdup(value);
 		return config->dsn != NULL;
+	}
+	if (strcmp(key, "rescan_keys") == 0)
+	{
+		return config_set_rescan_keys(config->rescan_keys_name,
+		                              &config->rescan_keys_sql, value, origin);
 	}
 	if (strcmp(key, "slot") == 0)
 	{
@@ -532,6 +559,13 @@ config_set_group(Config *config, ConfigGroup *g, const char *key, char *value,
 		         CONFIG_NAME_MAX, "%s", value);
 		*(is_seed ? &g->saturated_seed_sql : &g->saturated_sql) = sql;
 		return true;
+	}
+	if (strcmp(key, "rescan_keys") == 0)
+	{
+		/* "none" here is distinct from "not set" (the [reckon] default) */
+		g->has_rescan_keys = true;
+		return config_set_rescan_keys(g->rescan_keys_name, &g->rescan_keys_sql,
+		                              value, origin);
 	}
 	log_error("%s: unknown group setting \"%s\"", origin, key);
 	return false;
@@ -1083,6 +1117,12 @@ config_finish(Config *config)
 			log_error("%s: group \"%s\" has %s", g->origin, g->name,
 			          g->nmembers == 0 ? "no processor" : "no \"dirty\" rule");
 			return false;
+		}
+		if (!g->has_rescan_keys)
+		{
+			memcpy(g->rescan_keys_name, config->rescan_keys_name,
+			       CONFIG_NAME_MAX);
+			g->rescan_keys_sql = config->rescan_keys_sql;
 		}
 		if (g->saturated_seed_sql != NULL && g->saturated_sql == NULL)
 		{

@@ -358,7 +358,12 @@ daemon_run_batch(Daemon *d, Group *g)
 
 	if (status == PGCONN_OK)
 	{
-		sched_done(g);
+		if (sched_done(g))
+		{
+			log_info("group \"%s\": rescan done, %" PRId64 " keys "
+			         "recomputed after the TRUNCATE",
+			         g->config->name, g->rescan_keys_done);
+		}
 		return;
 	}
 	/* error already logged; the keys stay in flight and hold the ack */

@@ -89,7 +89,7 @@ dirty_set_contains(const DirtySet *set, int64_t key)
 	return e != NULL;
 }
 
-static void
+void
 batch_reserve(Batch *batch, int capacity)
 {
 	if (batch->capacity >= capacity)

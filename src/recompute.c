@@ -402,17 +402,87 @@ recompute_simple(Recompute *rc, const char *command)
 	                   rc->wait_arg, 60 * 1000);
 }
 
+/*
+ * A rescan page: the group's rescan_keys statement lists the next
+ * batch_size keys after g->rescan_after, inside the batch's transaction,
+ * so the keys and their recompute come from one snapshot that sees the
+ * TRUNCATE. None left: the batch stays empty and the rescan ends.
+ */
+static PgconnStatus
+recompute_rescan_page(Recompute *rc, Group *g, Batch *batch)
+{
+	char after[32];
+	char limit[32];
+	const char *values[2] = {after, limit};
+	char what[2 * CONFIG_NAME_MAX + 64];
+	PgconnResult *res = NULL;
+	PgconnStatus status;
+
+	snprintf(after, sizeof(after), "%" PRId64, g->rescan_after);
+	snprintf(limit, sizeof(limit), "%d", g->config->batch_size);
+	snprintf(what, sizeof(what), "rescan_keys \"%s\" of group \"%s\"",
+	         g->config->rescan_keys_name, g->config->name);
+	status = pgconn_exec(rc->conn, what, g->config->rescan_keys_sql, 2, values,
+	                     &res, rc->wait, rc->wait_arg,
+	                     rc->config->statement_timeout_ms + 30 * 1000);
+	if (status == PGCONN_OK && !pgconn_check_shape(res, what, -1, 1))
+	{
+		status = PGCONN_FAIL;
+	}
+	batch->nkeys = 0;
+	if (status == PGCONN_OK)
+	{
+		int rows = pgconn_result_rows(res);
+
+		/* more rows than asked for would break "a short page is the last" */
+		if (rows > g->config->batch_size)
+		{
+			log_error("%s returned %d rows for a page of %d", what, rows,
+			          g->config->batch_size);
+			status = PGCONN_FAIL;
+		}
+		batch_reserve(batch, rows > 0 ? rows : 1);
+		for (int r = 0; status == PGCONN_OK && r < rows; r++)
+		{
+			const char *text = pgconn_result_value(res, r, 0);
+			int64_t key;
+
+			if (text == NULL ||
+			    !config_parse_count(text, INT64_MIN, INT64_MAX, &key) ||
+			    key <= g->rescan_after)
+			{
+				log_error("%s: row %d is \"%s\", not a key after %" PRId64,
+				          what, r, text ? text : "NULL", g->rescan_after);
+				status = PGCONN_FAIL;
+				break;
+			}
+			batch->keys[batch->nkeys] = key;
+			batch->commit_us[batch->nkeys++] = g->rescan_commit_us;
+			/* its rows are judged anew by this batch */
+			lookup_delete(&g->saturated, key);
+		}
+	}
+	pgconn_result_free(res);
+	if (status != PGCONN_OK)
+	{
+		batch->nkeys = 0;
+	}
+	return status;
+}
+
 PgconnStatus
 recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 {
 	PgconnResult *results[CONFIG_PROCESSORS_MAX] = {NULL};
 	PgconnResult *saturated = NULL;
 	int64_t elapsed_us[CONFIG_PROCESSORS_MAX];
-	bool is_transaction = g->nmembers > 1 || g->config->saturated_sql;
+	bool is_rescan = g->inflight_is_rescan;
+	bool is_transaction =
+	    g->nmembers > 1 || g->config->saturated_sql || is_rescan;
 	PgconnStatus status;
 	int done = 0;
 
-	ASSERT(batch->nkeys > 0);
+	ASSERT(batch->nkeys > 0 || is_rescan);
 	if (!recompute_is_connected(rc))
 	{
 		return PGCONN_RETRY;
@@ -422,13 +492,17 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 	{
 		return status;
 	}
-	recompute_format_ids(rc, batch);
 	/* a group's members run in order, all or none of them committed */
 	if (is_transaction)
 	{
 		status = recompute_simple(rc, "BEGIN");
 	}
-	while (status == PGCONN_OK && done < g->nmembers)
+	if (status == PGCONN_OK && is_rescan)
+	{
+		status = recompute_rescan_page(rc, g, batch);
+	}
+	recompute_format_ids(rc, batch);
+	while (status == PGCONN_OK && done < g->nmembers && batch->nkeys > 0)
 	{
 		int64_t start_us = common_monotonic_us();
 
@@ -436,7 +510,8 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 		elapsed_us[done] = common_monotonic_us() - start_us;
 		done++;
 	}
-	if (status == PGCONN_OK && g->config->saturated_sql != NULL)
+	if (status == PGCONN_OK && g->config->saturated_sql != NULL &&
+	    batch->nkeys > 0)
 	{
 		status = recompute_saturated(rc, g, &saturated);
 	}

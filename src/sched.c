@@ -45,6 +45,12 @@ sched_hold(const Group *groups, int n, Lsn *hold)
 			*hold = lsn;
 			found = true;
 		}
+		if (groups[i].rescan &&
+		    (!found || groups[i].rescan_safe_lsn < *hold))
+		{
+			*hold = groups[i].rescan_safe_lsn;
+			found = true;
+		}
 	}
 	return found;
 }
@@ -85,6 +91,13 @@ sched_ready_at(const Group *p, int64_t *ready_us, int64_t *since_us)
 	{
 		*ready_us = p->retry_at_us;
 		*since_us = p->inflight.first_dirty_us;
+		return true;
+	}
+	if (p->rescan)
+	{
+		/* no window: nothing to coalesce, the keys come from the table */
+		*ready_us = p->rescan_since_us;
+		*since_us = p->rescan_since_us;
 		return true;
 	}
 	if (!dirty_set_head(&p->dirty, &lsn, &dirty_us))
@@ -135,7 +148,23 @@ sched_next(const Group *groups, int n, int64_t now_us, int64_t *wait_us)
 Batch *
 sched_take(Group *p, Lsn received)
 {
-	if (!p->has_inflight)
+	/*
+	 * Rescan pages and dirty batches alternate, so a rescan of every key
+	 * does not hold back the completions of the changes streamed meanwhile.
+	 */
+	if (!p->has_inflight && p->rescan &&
+	    (p->dirty.count == 0 || !p->rescan_went_last))
+	{
+		p->inflight.nkeys = 0;
+		p->inflight.safe_lsn = p->rescan_safe_lsn;
+		p->inflight.first_dirty_us = p->rescan_since_us;
+		p->inflight.upto_lsn = received;
+		p->inflight_is_rescan = true;
+		p->rescan_restarted = false;
+		p->has_inflight = true;
+		p->failures = 0;
+	}
+	else if (!p->has_inflight)
 	{
 		int taken =
 		    dirty_set_take(&p->dirty, &p->inflight, p->config->batch_size);
@@ -150,16 +179,60 @@ sched_take(Group *p, Lsn received)
 		p->has_inflight = true;
 		p->failures = 0;
 	}
+	p->rescan_went_last = p->inflight_is_rescan;
 	return &p->inflight;
 }
 
-void
+bool
 sched_done(Group *p)
 {
+	bool rescan_done = false;
+
 	ASSERT(p->has_inflight);
+	if (p->inflight_is_rescan && !p->rescan_restarted)
+	{
+		p->rescan_keys_done += p->inflight.nkeys;
+		/* a short page is the last: the statement had no more keys */
+		if (p->inflight.nkeys < p->config->batch_size)
+		{
+			p->rescan = false;
+			rescan_done = true;
+		}
+		for (int i = 0; i < p->inflight.nkeys; i++)
+		{
+			if (p->inflight.keys[i] > p->rescan_after)
+			{
+				p->rescan_after = p->inflight.keys[i];
+			}
+		}
+	}
+	p->inflight_is_rescan = false;
+	p->rescan_restarted = false;
 	p->has_inflight = false;
 	p->failures = 0;
 	p->inflight.nkeys = 0;
+	return rescan_done;
+}
+
+void
+sched_rescan(Group *g, Lsn safe_lsn, int64_t now_us, int64_t commit_us)
+{
+	if (!g->rescan || safe_lsn < g->rescan_safe_lsn)
+	{
+		/* a restarted rescan still holds the first TRUNCATE's position */
+		g->rescan_safe_lsn = safe_lsn;
+	}
+	if (!g->rescan)
+	{
+		g->rescan_since_us = now_us;
+		g->rescan_keys_done = 0;
+	}
+	g->rescan = true;
+	g->rescan_after = INT64_MIN;
+	g->rescan_commit_us = commit_us;
+	/* a page in flight may have read before this TRUNCATE */
+	g->rescan_restarted = g->has_inflight && g->inflight_is_rescan;
+	lookup_clear(&g->saturated);
 }
 
 bool

@@ -9,7 +9,10 @@
  * new dirty keys wait behind it; sched_done clears it; sched_hold is the
  * minimum over dirty heads and in-flight batches, false when nothing is
  * held; sched_is_full and sched_dirty_total; sched_backoff_ms stays within
- * [min/2, max] and grows with the attempt number until capped.
+ * [min/2, max] and grows with the attempt number until capped. A rescan
+ * (after a TRUNCATE): ready at once, holds its position until the short
+ * page commits, alternates with dirty batches, restarts when another
+ * TRUNCATE comes while a page is in flight, and forgets saturated keys.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -609,6 +612,90 @@ test_sched_backoff_grows(void **state)
 	}
 }
 
+/* Fill an in-flight rescan page as recompute_rescan_page() would. */
+static void
+fill_page(Group *g, int64_t first, int n)
+{
+	batch_reserve(&g->inflight, n > 0 ? n : 1);
+	g->inflight.nkeys = n;
+	for (int i = 0; i < n; i++)
+	{
+		g->inflight.keys[i] = first + i;
+	}
+}
+
+static void
+test_sched_rescan(void **state)
+{
+	ConfigGroup cfg = make_config("p", 20, 3);
+	Group g;
+	const int64_t t0 = 7000000;
+	int64_t wait_us = NO_WAIT;
+	int64_t unused;
+	Lsn hold = 0;
+	Batch *b;
+
+	(void)state;
+	sched_group_init(&g, &cfg);
+	lookup_set(&g.saturated, 42, 0);
+	sched_rescan(&g, 500, t0, 0);
+	/* saturated keys are forgotten: the TRUNCATE may have lowered them */
+	assert_false(lookup_get(&g.saturated, 42, &unused));
+	/* ready at once, no window, and holds the TRUNCATE's position */
+	assert_int_equal(sched_next(&g, 1, t0, &wait_us), 0);
+	assert_true(sched_hold(&g, 1, &hold));
+	assert_true(hold == 500);
+
+	/* first page: empty batch, in flight, filled by the recompute */
+	b = sched_take(&g, 600);
+	assert_true(g.inflight_is_rescan);
+	assert_int_equal(b->nkeys, 0);
+	assert_true(b->safe_lsn == 500);
+	assert_true(b->upto_lsn == 600);
+	fill_page(&g, 10, 3);
+	/* a full page: more may follow */
+	assert_false(sched_done(&g));
+	assert_true(g.rescan);
+	assert_true(g.rescan_after == 12);
+	assert_true(sched_hold(&g, 1, &hold));
+	assert_true(hold == 500);
+
+	/* dirty keys streamed meanwhile alternate with rescan pages */
+	dirty_set_add(&g.dirty, 7, 700, t0, 0);
+	b = sched_take(&g, 800);
+	assert_false(g.inflight_is_rescan);
+	assert_int_equal(b->nkeys, 1);
+	assert_false(sched_done(&g));
+	dirty_set_add(&g.dirty, 8, 800, t0, 0);
+	b = sched_take(&g, 800);
+	assert_true(g.inflight_is_rescan);
+
+	/* another TRUNCATE while this page is in flight: start over, and this
+	 * page (read before it) does not move the rescan on */
+	sched_rescan(&g, 900, t0 + 1, 0);
+	fill_page(&g, 13, 2);
+	assert_false(sched_done(&g));
+	assert_true(g.rescan);
+	assert_true(g.rescan_after == INT64_MIN);
+	/* the first TRUNCATE's position still holds */
+	assert_true(sched_hold(&g, 1, &hold));
+	assert_true(hold == 500);
+
+	b = sched_take(&g, 900); /* the dirty key 8 */
+	assert_false(g.inflight_is_rescan);
+	assert_false(sched_done(&g));
+	b = sched_take(&g, 900);
+	assert_true(g.inflight_is_rescan);
+	fill_page(&g, 1, 2);
+	/* a short page is the last */
+	assert_true(sched_done(&g));
+	assert_false(g.rescan);
+	assert_false(sched_hold(&g, 1, &hold));
+	assert_int_equal(sched_next(&g, 1, t0 + 2, &wait_us), -1);
+
+	sched_group_free(&g);
+}
+
 int
 main(void)
 {
@@ -625,6 +712,7 @@ main(void)
 	    cmocka_unit_test(test_sched_is_full_excludes_inflight),
 	    cmocka_unit_test(test_sched_backoff_bounds),
 	    cmocka_unit_test(test_sched_backoff_grows),
+	    cmocka_unit_test(test_sched_rescan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
