@@ -45,8 +45,7 @@ sched_hold(const Group *groups, int n, Lsn *hold)
 			*hold = lsn;
 			found = true;
 		}
-		if (groups[i].rescan &&
-		    (!found || groups[i].rescan_safe_lsn < *hold))
+		if (groups[i].rescan && (!found || groups[i].rescan_safe_lsn < *hold))
 		{
 			*hold = groups[i].rescan_safe_lsn;
 			found = true;
