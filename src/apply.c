@@ -149,10 +149,15 @@ apply_pending_consume(Apply *apply, size_t n)
 	apply->npending -= n;
 }
 
-/* Read the int64 in column name of a row; *found false when SQL NULL. */
+/*
+ * Read the int64 in column name of a row; *found false when SQL NULL.
+ * group (a dirty rule's) or lookup names who needs the column, for the
+ * error when it is missing.
+ */
 static bool
 apply_column_value(const DecodeColumn *cols, int ncols, const char *name,
-                   const DecodeEvent *ev, bool *found, int64_t *value)
+                   const DecodeEvent *ev, const ConfigGroup *group,
+                   const ConfigLookup *lookup, bool *found, int64_t *value)
 {
 	const DecodeColumn *col = decode_find_column(cols, ncols, name);
 
@@ -168,9 +173,14 @@ apply_column_value(const DecodeColumn *cols, int ncols, const char *name,
 	if (col == NULL)
 	{
 		log_error("a %c message of %.*s.%.*s has no column \"%s\": was it "
-		          "dropped or renamed? the rules need it",
+		          "dropped or renamed? %s \"%s\" (%s) needs it; reckon "
+		          "stops here without acknowledging this change: restore "
+		          "the column, or change the configuration and restart",
 		          ev->action, (int)ev->schema.len, ev->schema.ptr,
-		          (int)ev->table.len, ev->table.ptr, name);
+		          (int)ev->table.len, ev->table.ptr, name,
+		          group ? "the dirty rule of group" : "lookup",
+		          group ? group->name : lookup->name,
+		          group ? group->origin : lookup->origin);
 		return false;
 	}
 	if (col->kind == DECODE_VALUE_NULL)
@@ -198,8 +208,9 @@ apply_rules(Apply *apply, const ApplyTable *t, const DecodeEvent *ev,
 		int64_t key;
 		bool found;
 
-		if (!apply_column_value(cols, ncols, route->rule->column, ev, &found,
-		                        &key))
+		if (!apply_column_value(cols, ncols, route->rule->column, ev,
+		                        apply->groups[route->group].config, NULL,
+		                        &found, &key))
 		{
 			return false;
 		}
@@ -247,15 +258,15 @@ apply_lookups(Apply *apply, const ApplyTable *t, const DecodeEvent *ev)
 
 		if (ev->nidentity > 0 &&
 		    !apply_column_value(ev->identity, ev->nidentity, cl->key_column, ev,
-		                        &has_old, &old_key))
+		                        NULL, cl, &has_old, &old_key))
 		{
 			return false;
 		}
 		if (ev->action != DECODE_ACTION_DELETE &&
 		    (!apply_column_value(ev->columns, ev->ncolumns, cl->key_column, ev,
-		                         &has_key, &key) ||
+		                         NULL, cl, &has_key, &key) ||
 		     !apply_column_value(ev->columns, ev->ncolumns, cl->value_column,
-		                         ev, &has_value, &value)))
+		                         ev, NULL, cl, &has_value, &value)))
 		{
 			return false;
 		}

@@ -17,6 +17,7 @@
 
 #define LOG_MODULE "daemon"
 #include "apply.h"
+#include "catalog.h"
 #include "log.h"
 #include "recompute.h"
 #include "slot.h"
@@ -586,8 +587,12 @@ daemon_trending(Daemon *d, int64_t now_us)
 	}
 }
 
-/* Connect, check the slot, load the lookups: failures here exit 1. */
-static bool
+/*
+ * Connect, check the configuration against the catalog and the slot, load
+ * the lookups. Returns the exit code: 2 for a configuration that does not
+ * match the database, 1 for any other failure here.
+ */
+static int
 daemon_setup(Daemon *d)
 {
 	StreamCallbacks cb = {.on_data = daemon_on_data,
@@ -595,34 +600,40 @@ daemon_setup(Daemon *d)
 	                      .flush_lsn = daemon_flush_lsn,
 	                      .can_read = daemon_can_read};
 	Lsn confirmed = LSN_INVALID;
+	PgconnStatus status;
 
 	recompute_init(&d->rc, d->config, daemon_wait, d);
 	if (recompute_connect(&d->rc, d->procs, d->nprocs) != PGCONN_OK)
 	{
-		return false;
+		return EXIT_CODE_RUNTIME;
+	}
+	status = catalog_check(d->rc.conn, d->config);
+	if (status != PGCONN_OK)
+	{
+		return status == PGCONN_FAIL ? EXIT_CODE_USAGE : EXIT_CODE_RUNTIME;
 	}
 	if (slot_prepare(d->rc.conn, d->config->slot, d->config->create_slot,
 	                 &confirmed) != PGCONN_OK)
 	{
-		return false;
+		return EXIT_CODE_RUNTIME;
 	}
 	d->start_confirmed = confirmed;
 	if (!apply_init(&d->apply, d->config, d->groups, d->ngroups, confirmed))
 	{
-		return false;
+		return EXIT_CODE_RUNTIME;
 	}
 	/* before the stream starts, so no batch is in flight yet */
 	if (recompute_load_lookups(&d->rc, &d->apply) != PGCONN_OK ||
 	    recompute_seed_saturated(&d->rc, d->groups, d->ngroups) != PGCONN_OK)
 	{
-		return false;
+		return EXIT_CODE_RUNTIME;
 	}
 	d->stream = stream_create(d->config, cb, d);
 	for (int i = 0; i < d->ngroups; i++)
 	{
 		daemon_log_group(d->config, &d->groups[i]);
 	}
-	return true;
+	return EXIT_CODE_OK;
 }
 
 static void
@@ -706,11 +717,8 @@ daemon_run(const Config *config)
 			g->members[g->nmembers++] = &d->procs[g->config->members[m]];
 		}
 	}
-	if (!daemon_setup(d))
-	{
-		code = EXIT_CODE_RUNTIME;
-	}
-	else
+	code = daemon_setup(d);
+	if (code == EXIT_CODE_OK)
 	{
 		d->stats_due_us =
 		    common_monotonic_us() + config->stats_interval_ms * 1000;
