@@ -18,7 +18,7 @@
 #   scan    build/bench/poller_driver --mode scan --tick 30000 as bench_scan
 #           (full scan at a 30 s tick, baseline_fullscan.sql).
 # Workload: single-play transactions at a fixed rate (pgbench -R, -c 2, the
-# Zipf-like tracks of lib.sh) for a window of 20 s (small) or 60 s (large).
+# Zipf-like tracks of lib.sh) for a window of 10 s (small) or 60 s (large).
 # reckon and poll are measured from after their start-up until they have
 # recomputed the window's plays (reckon: its slot confirmed past the last
 # commit; poll: two more ticks). The full scan's cost does not depend on the
@@ -37,7 +37,7 @@
 # plays itself) must report no problem for p1, p2, p3 and c.
 #
 # Environment: DBCOST_RATE (plays/s, default 1000), DBCOST_SECONDS (window,
-# default 20 small / 60 large).
+# default 10 small / 60 large).
 set -euo pipefail
 
 size=${1:-small}
@@ -53,7 +53,7 @@ bench_init "$size"
 make -s -C "$ROOT" bin/reckon build/bench/poller_driver >&2
 
 case $size in
-small) window=20 ;;
+small) window=10 ;;
 large) window=60 ;;
 esac
 window=${DBCOST_SECONDS:-$window}

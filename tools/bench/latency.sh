@@ -28,7 +28,7 @@
 # Each run gets its own probe users, so no probe is ever completed twice.
 #
 # Environment (for development): LATENCY_RATES overrides the list of
-# background rates ("0 250 1000 4000 max"); LATENCY_POLLER another polling
+# background rates ("0 250 1000 4000 max" large, "0 1000 max" small); LATENCY_POLLER another polling
 # processor with poller_driver's options. Without build/bench/poller_driver
 # the polling rows read "not measured: poller_driver missing".
 set -euo pipefail
@@ -42,11 +42,12 @@ owns_cluster=false
 bench_init "$size"
 make -s -C "$ROOT" build/bench/probe_driver >&2
 
+# small is CI's quick check: fewer probes and rates, the same kinds of run
 case $size in
-small) probes=60 ;;
-large) probes=200 ;;
+small) probes=30 default_rates="0 1000 max" ;;
+large) probes=200 default_rates="0 250 1000 4000 max" ;;
 esac
-rates=${LATENCY_RATES:-"0 250 1000 4000 max"}
+rates=${LATENCY_RATES:-$default_rates}
 probe_rate=10       # probes/s: modest, so probes do not load the system
 warmup_ms=3000      # background load before the first probe of a run
 timeout_ms=30000    # a probe not seen by then is lost (timeout)
