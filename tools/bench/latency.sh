@@ -28,8 +28,8 @@
 # Each run gets its own probe users, so no probe is ever completed twice.
 #
 # Environment (for development): LATENCY_RATES overrides the list of
-# background rates ("0 250 1000 4000 max" large, "0 1000 max" small); LATENCY_POLLER another polling
-# processor with poller_driver's options. Without build/bench/poller_driver
+# background rates ("0 250 1000 4000 max" large, "0 1000 max" small);
+# LATENCY_POLLER another polling processor with poller_driver's options. Without build/bench/poller_driver
 # the polling rows read "not measured: poller_driver missing".
 set -euo pipefail
 
