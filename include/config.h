@@ -180,6 +180,14 @@ void config_init(Config *config);
 bool config_load_file(Config *config, const char *path) WARN_UNUSED;
 
 /*
+ * config_load_buffer: as config_load_file, from len bytes of text in memory
+ * (not NULL, need not be NUL-terminated; a NUL byte is refused, as in a
+ * file). name stands for the file in messages ("NAME:LINE: reason").
+ */
+bool config_load_buffer(Config *config, const char *name, const char *text,
+                        size_t len) WARN_UNUSED;
+
+/*
  * config_set: apply one "key = value" of the [reckon] section, also used for
  * command-line options. origin names where it came from for the error.
  */

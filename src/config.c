@@ -850,16 +850,18 @@ config_parse_line(ConfigParser *cp, char *line)
 }
 
 static bool
-config_parse_text(Config *config, const char *name, const char *text)
+config_parse_text(Config *config, const char *name, const char *text,
+                  size_t text_len)
 {
 	ConfigParser cp = {.config = config, .section = SECTION_NONE};
 	const char *p = text;
+	const char *end = text + text_len;
 	int lineno = 0;
 
-	while (*p != '\0')
+	while (p < end)
 	{
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		char line[4096];
 
 		lineno++;
@@ -877,7 +879,7 @@ config_parse_text(Config *config, const char *name, const char *text)
 			/* error already logged */
 			return false;
 		}
-		p = nl ? nl + 1 : p + len;
+		p = nl ? nl + 1 : end;
 	}
 	return true;
 }
@@ -922,6 +924,27 @@ config_read_file(const char *path, size_t max_bytes)
 	return buf;
 }
 
+/*
+ * config_load_buffer exists so that the parser can be fed from memory (the
+ * fuzz target tests/fuzz/fuzz_config.c) through the very path a file takes:
+ * config_load_file reads the file, then calls it.
+ */
+bool
+config_load_buffer(Config *config, const char *name, const char *text,
+                   size_t len)
+{
+	ASSERT(name != NULL);
+	ASSERT(text != NULL);
+
+	/* config_read_file refuses the same for a file: lines are C strings */
+	if (memchr(text, '\0', len) != NULL)
+	{
+		log_error("\"%s\" contains a NUL byte", name);
+		return false;
+	}
+	return config_parse_text(config, name, text, len);
+}
+
 bool
 config_load_file(Config *config, const char *path)
 {
@@ -930,15 +953,17 @@ config_load_file(Config *config, const char *path)
 
 	if (path == NULL)
 	{
-		return config_parse_text(config, "(embedded default)",
-		                         embedded_find(embedded_config, "reckon"));
+		const char *embedded = embedded_find(embedded_config, "reckon");
+
+		return config_load_buffer(config, "(embedded default)", embedded,
+		                          strlen(embedded));
 	}
 	text = config_read_file(path, 1024 * 1024);
 	if (text == NULL)
 	{
 		return false;
 	}
-	ok = config_parse_text(config, path, text);
+	ok = config_load_buffer(config, path, text, strlen(text));
 	free(text);
 	return ok;
 }

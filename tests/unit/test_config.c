@@ -879,6 +879,44 @@ test_config_file_unreadable(void **state)
 	unlink(path);
 }
 
+/*
+ * config_load_buffer: text that is not NUL-terminated is read up to len
+ * only, errors name the buffer and line, and a NUL byte is refused.
+ */
+static void
+test_config_load_buffer(void **state)
+{
+	static const char text[] = "[reckon]\nslot = from_buffer\nGARBAGE";
+	Config config;
+	Capture cap;
+	const char *log;
+	bool ok;
+
+	(void)state;
+	/* len stops before "GARBAGE", which would be an error */
+	config_init(&config);
+	ok = config_load_buffer(&config, "buf", text, strlen(text) - 7);
+	assert_true(ok);
+	assert_string_equal(config.slot, "from_buffer");
+	config_free(&config);
+
+	config_init(&config);
+	capture_begin(&cap);
+	ok = config_load_buffer(&config, "buf", text, strlen(text));
+	log = capture_end(&cap);
+	config_free(&config);
+	assert_false(ok);
+	assert_contains(log, "buf:3:", "the buffer's name and line");
+
+	config_init(&config);
+	capture_begin(&cap);
+	ok = config_load_buffer(&config, "buf", "[reckon]\0slot = x\n", 18);
+	log = capture_end(&cap);
+	config_free(&config);
+	assert_false(ok);
+	assert_contains(log, "NUL byte", "a NUL byte");
+}
+
 int
 main(void)
 {
@@ -890,6 +928,7 @@ main(void)
 	    cmocka_unit_test(test_config_set_special),
 	    cmocka_unit_test(test_config_embedded_default),
 	    cmocka_unit_test(test_config_file_valid),
+	    cmocka_unit_test(test_config_load_buffer),
 	    cmocka_unit_test(test_config_file_errors),
 	    cmocka_unit_test(test_config_file_unreadable),
 	};
