@@ -13,7 +13,9 @@
 -- Rule. Eligible users: a users row with is_verified and not is_deactivated;
 -- other users' rows are frozen (not touched). N = number of plays of the
 -- user's tracks with is_delete = false, read from public.aggregate_plays
--- (one row per track), never by counting plays. Row: specifier
+-- (one row per track), never by counting plays: from the batch's
+-- pg_temp.reckon_play_counts when the plays group's prelude filled it,
+-- otherwise summed here. Row: specifier
 -- hex(user_id)||':'||threshold (e.g. 'ff:250'), current_step_count =
 -- least(N, threshold), complete when N >= threshold.
 --
@@ -30,9 +32,14 @@
 -- which is exact as long as one writer at a time handles a given (challenge,
 -- user); a concurrent writer could make both report the same completion.
 --
--- Bounded: users by primary key, tracks by tracks(owner_id), aggregate_plays
--- and user_challenges by primary key; nothing scans a table (the planner
--- may scan the small catalogue public.challenges).
+-- Prepared after play_counts_setup.sql has created pg_temp.reckon_play_counts
+-- in the session (reckon does so at connect; a psql session runs that file
+-- first).
+--
+-- Bounded: users by primary key, reckon_play_counts by primary key, tracks by
+-- tracks(owner_id), aggregate_plays and user_challenges by primary key;
+-- nothing scans a table (the planner may scan the small catalogue
+-- public.challenges).
 WITH ch AS (
 	SELECT c.id, c.step_count, c.amount
 	FROM public.challenges c
@@ -68,11 +75,17 @@ cand AS (
 		-- join over all of user_challenges.
 		LIMIT 1
 	) prev ON true
+	-- N as the group's prelude (play_counts.sql) summed it for this batch;
+	-- without it (a user it did not sum, or this statement run on its own)
+	-- the same sum here. COALESCE evaluates the sum only when needed.
 	CROSS JOIN LATERAL (
-		SELECT coalesce(sum(ap.count), 0)::bigint AS n
-		FROM public.tracks t
-		JOIN public.aggregate_plays ap ON ap.play_item_id = t.track_id
-		WHERE t.owner_id = e.user_id AND NOT t.is_delete
+		SELECT coalesce(
+			(SELECT pc.n FROM pg_temp.reckon_play_counts pc
+			 WHERE pc.user_id = e.user_id),
+			(SELECT coalesce(sum(ap.count), 0)::bigint
+			 FROM public.tracks t
+			 JOIN public.aggregate_plays ap ON ap.play_item_id = t.track_id
+			 WHERE t.owner_id = e.user_id AND NOT t.is_delete)) AS n
 	) n
 ),
 written AS (

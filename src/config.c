@@ -560,6 +560,23 @@ config_set_group(Config *config, ConfigGroup *g, const char *key, char *value,
 		*(is_seed ? &g->saturated_seed_sql : &g->saturated_sql) = sql;
 		return true;
 	}
+	if (strcmp(key, "prelude") == 0)
+	{
+		char setup[CONFIG_NAME_MAX + 8];
+
+		g->prelude_sql = embedded_find(embedded_sql, value);
+		if (g->prelude_sql == NULL)
+		{
+			log_error("%s: group \"%s\": no built-in statement \"%s\" for "
+			          "\"prelude\"",
+			          origin, g->name, value);
+			return false;
+		}
+		snprintf(g->prelude_name, CONFIG_NAME_MAX, "%s", value);
+		snprintf(setup, sizeof(setup), "%s_setup", value);
+		g->prelude_setup_sql = embedded_find(embedded_sql, setup);
+		return true;
+	}
 	if (strcmp(key, "rescan_keys") == 0)
 	{
 		/* "none" here is distinct from "not set" (the [reckon] default) */

@@ -60,6 +60,29 @@ recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
 	{
 		return status;
 	}
+	/* the preludes' tables first: the members' statements read them */
+	for (int i = 0; i < rc->config->ngroups; i++)
+	{
+		const ConfigGroup *g = &rc->config->groups[i];
+		char what[2 * CONFIG_NAME_MAX + 64];
+
+		if (g->prelude_setup_sql == NULL)
+		{
+			continue;
+		}
+		snprintf(what, sizeof(what),
+		         "prelude setup \"%s_setup\" of group "
+		         "\"%s\"",
+		         g->prelude_name, g->name);
+		status = pgconn_exec(rc->conn, what, g->prelude_setup_sql, 0, NULL,
+		                     NULL, NULL, NULL, 60 * 1000);
+		if (status != PGCONN_OK)
+		{
+			pgconn_finish(rc->conn);
+			rc->conn = NULL;
+			return status;
+		}
+	}
 	for (int i = 0; i < nprocs; i++)
 	{
 		char name[CONFIG_NAME_MAX + 16];
@@ -402,6 +425,20 @@ recompute_simple(Recompute *rc, const char *command)
 	                   rc->wait_arg, 60 * 1000);
 }
 
+/* The group's prelude on the batch's keys (in rc->ids), before its members. */
+static PgconnStatus
+recompute_prelude(Recompute *rc, const Group *g)
+{
+	const char *values[1] = {rc->ids};
+	char what[2 * CONFIG_NAME_MAX + 64];
+
+	snprintf(what, sizeof(what), "prelude \"%s\" of group \"%s\"",
+	         g->config->prelude_name, g->config->name);
+	return pgconn_exec(rc->conn, what, g->config->prelude_sql, 1, values, NULL,
+	                   rc->wait, rc->wait_arg,
+	                   rc->config->statement_timeout_ms + 30 * 1000);
+}
+
 /*
  * A rescan page: the group's rescan_keys statement lists the next
  * batch_size keys after g->rescan_after, inside the batch's transaction,
@@ -477,8 +514,8 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 	PgconnResult *saturated = NULL;
 	int64_t elapsed_us[CONFIG_PROCESSORS_MAX];
 	bool is_rescan = g->inflight_is_rescan;
-	bool is_transaction =
-	    g->nmembers > 1 || g->config->saturated_sql || is_rescan;
+	bool is_transaction = g->nmembers > 1 || g->config->saturated_sql ||
+	                      g->config->prelude_sql || is_rescan;
 	PgconnStatus status;
 	int done = 0;
 
@@ -502,6 +539,11 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 		status = recompute_rescan_page(rc, g, batch);
 	}
 	recompute_format_ids(rc, batch);
+	if (status == PGCONN_OK && g->config->prelude_sql != NULL &&
+	    batch->nkeys > 0)
+	{
+		status = recompute_prelude(rc, g);
+	}
 	while (status == PGCONN_OK && done < g->nmembers && batch->nkeys > 0)
 	{
 		int64_t start_us = common_monotonic_us();

@@ -63,13 +63,16 @@ check_eq "completed_at is set once" "$first_completed" \
 q "delete from plays where id in (select id from plays where play_item_id = 20 limit 1)"
 q "insert into plays(play_item_id) values (20), (20)"
 q "delete from plays where id = (select min(id) from plays where play_item_id = 20)"
+end=$(lsn_now)
 reckon_catch_up || exit 1
 check_eq "a deleted play (old row from REPLICA IDENTITY FULL) is counted out" "1" \
 	"$(q "select current_step_count from user_challenges where challenge_id = 'p1' and specifier = '1000:250'" | head -1 | sed 's/.*/1/')"
 
 check_oracle "e2e"
+# (not the WAL end now: reckon's session wrote catalog records after it,
+# creating and dropping its temporary table)
 check_eq "the slot is confirmed at or past the end" "t" \
-	"$(q "select confirmed_flush_lsn >= '$(lsn_now)'::pg_lsn - 1000 from pg_replication_slots")"
+	"$(q "select confirmed_flush_lsn >= '$end'::pg_lsn from pg_replication_slots")"
 
 # --plugin-options: what reckon streams with, usable as they are (here by
 # peeking at reckon's slot after one more play; peeking consumes nothing).

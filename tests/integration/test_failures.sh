@@ -97,7 +97,10 @@ after_fix "constraint violated" c 5
 # 2. a deadlock error injected for the u processor's row
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 create table public.inject (user_id bigint primary key);
-create function public.inject_deadlock() returns trigger language plpgsql as $$
+-- SECURITY DEFINER: the trigger runs as the writer (reckon's role), which
+-- has no grant on this test table
+create function public.inject_deadlock() returns trigger language plpgsql
+	security definer set search_path = pg_catalog as $$
 begin
 	if exists (select 1 from public.inject i where i.user_id = new.user_id) then
 		raise exception 'injected deadlock for user %', new.user_id

@@ -238,6 +238,7 @@ run()
 pending()
 {
 	bq -d "$db" <<SQL
+$(cat "$ROOT/sql/play_counts_setup.sql");
 PREPARE p(bigint[], text, bigint) AS $(cat "$ROOT/sql/play_milestone.sql");
 SELECT array_agg(user_id) AS ids FROM public.users WHERE is_verified \gset
 BEGIN;

@@ -98,6 +98,7 @@ SQL
 bench_settle()
 {
 	bq -d "$1" <<SQL
+$(cat "$ROOT/sql/play_counts_setup.sql");
 PREPARE p(bigint[], text, bigint) AS $(cat "$ROOT/sql/play_milestone.sql");
 PREPARE c(bigint[], text, bigint) AS $(cat "$ROOT/sql/first_weekly_comment.sql");
 SELECT array_agg(user_id) AS ids FROM users WHERE is_verified \gset
