@@ -98,4 +98,13 @@ bool pgconn_check_shape(const PgconnResult *result, const char *what, int rows,
 /* pgconn_redact: a copy of dsn with any password replaced; caller frees. */
 char *pgconn_redact(const char *dsn);
 
+/*
+ * pgconn_redact_word: a command-line word as a usage error may echo it: a
+ * connection string (or "--option=" and one) that holds a password shown
+ * with the password masked, another word naming a password or a URI's
+ * userinfo not shown at all, anything else as is. For the argument of an
+ * unquoted --dsn, or a mistyped option. Caller frees.
+ */
+char *pgconn_redact_word(const char *word);
+
 #endif

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "lsn.h"
+#include "pgconn.h"
 #include "stream.h"
 #include "trending.h"
 
@@ -82,10 +83,18 @@ main_usage(FILE *out)
 	    "failure, 2 usage or configuration error.\n");
 }
 
+/*
+ * arg goes through pgconn_redact_word: the word echoed may be the
+ * "password=..." half of an unquoted --dsn, or a mistyped option holding a
+ * connection URI, and a password must not reach the terminal or the logs.
+ */
 NORETURN static void
 main_usage_error(const char *message, const char *arg)
 {
-	fprintf(stderr, "reckon: %s \"%s\"\n", message, arg);
+	char *shown = pgconn_redact_word(arg);
+
+	fprintf(stderr, "reckon: %s \"%s\"\n", message, shown);
+	free(shown);
 	fprintf(stderr, "Try \"reckon --help\" for more information.\n");
 	exit(EXIT_CODE_USAGE);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -72,6 +73,239 @@ pgconn_redact(const char *dsn)
 		}
 	}
 	PQconninfoFree(opts);
+	return out;
+}
+
+/*
+ * pgconn_mask: text with each occurrence of secret as ****; caller frees.
+ * A secret under 4 characters is left alone: masking it would garble every
+ * word it occurs in ("port" for a password "p"), and libpq does not echo a
+ * password it has parsed; this is a second line of defence.
+ */
+static char *
+pgconn_mask(const char *text, const char *secret)
+{
+	size_t secret_len = secret && strlen(secret) >= 4 ? strlen(secret) : 0;
+	/* each occurrence is at least 1 byte and becomes 4 */
+	char *out = malloc(4 * strlen(text) + 1);
+	char *o = out;
+
+	if (out == NULL)
+	{
+		common_out_of_memory("redacted message");
+	}
+	while (*text != '\0')
+	{
+		if (secret_len > 0 && strncmp(text, secret, secret_len) == 0)
+		{
+			memcpy(o, "****", 4);
+			o += 4;
+			text += secret_len;
+		}
+		else
+		{
+			*o++ = *text++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* replace *text by pgconn_mask(*text, secret) */
+static void
+pgconn_mask_in_place(char **text, const char *secret)
+{
+	char *masked = pgconn_mask(*text, secret);
+
+	free(*text);
+	*text = masked;
+}
+
+/* whether word is one of libpq's connection keywords ("port", "host") */
+static bool
+pgconn_is_keyword(const char *word)
+{
+	PQconninfoOption *defaults = PQconndefaults();
+	bool found = false;
+
+	for (PQconninfoOption *o = defaults; o && o->keyword && !found; o++)
+	{
+		found = strcmp(o->keyword, word) == 0;
+	}
+	PQconninfoFree(defaults);
+	return found;
+}
+
+/*
+ * libpq's errors for a connection string it cannot parse quote pieces of
+ * it ('invalid percent-encoded token: "S3cr%zz"', or a whole malformed URI
+ * with its password), and an unparsable string gives no password to look
+ * for: mask every quoted piece of message that occurs in dsn, but for a
+ * keyword or a single character ("=", "]"), which tell what is wrong.
+ * Caller frees.
+ */
+static char *
+pgconn_mask_quoted(const char *message, const char *dsn)
+{
+	/* a piece masked is at least 4 bytes with its quotes and becomes 6 */
+	char *out = malloc(2 * strlen(message) + 1);
+	char *o = out;
+	const char *p = message;
+
+	if (out == NULL)
+	{
+		common_out_of_memory("redacted message");
+	}
+	while (*p != '\0')
+	{
+		const char *close = *p == '"' ? strchr(p + 1, '"') : NULL;
+		size_t len = close ? (size_t)(close - p - 1) : 0;
+		char *piece = close ? strndup(p + 1, len) : NULL;
+
+		if (close == NULL)
+		{
+			*o++ = *p++;
+			continue;
+		}
+		if (piece == NULL)
+		{
+			common_out_of_memory("redacted message");
+		}
+		/* a quoted piece is copied or masked whole, quotes included */
+		if (len > 1 && !pgconn_is_keyword(piece) && strstr(dsn, piece))
+		{
+			memcpy(o, "\"****\"", 6);
+			o += 6;
+		}
+		else
+		{
+			memcpy(o, p, len + 2);
+			o += len + 2;
+		}
+		p = close + 1;
+		free(piece);
+	}
+	*o = '\0';
+	return out;
+}
+
+/* the password of a URI as written (percent-encoded), "" if none */
+static void
+pgconn_uri_password(const char *dsn, char *out, size_t size)
+{
+	const char *scheme = strstr(dsn, "://");
+	const char *host;
+	const char *at = NULL;
+	const char *colon;
+
+	out[0] = '\0';
+	if (scheme == NULL)
+	{
+		return;
+	}
+	host = scheme + 3;
+	for (const char *p = host; *p && *p != '/' && *p != '?'; p++)
+	{
+		at = *p == '@' ? p : at;
+	}
+	colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+	if (colon != NULL)
+	{
+		snprintf(out, size, "%.*s", (int)(at - colon - 1), colon + 1);
+	}
+}
+
+/*
+ * pgconn_safe_error: libpq's message for a failed connection to dsn, safe
+ * to log: the password of dsn (as libpq read it, and as the URI wrote it)
+ * and of PGPASSWORD masked wherever it appears, and for a dsn libpq could
+ * not parse every quoted piece of it (see pgconn_mask_quoted). Caller
+ * frees.
+ */
+static char *
+pgconn_safe_error(const char *dsn, const char *message)
+{
+	PQconninfoOption *opts = dsn ? PQconninfoParse(dsn, NULL) : NULL;
+	char raw[1024];
+	char *out;
+
+	if (dsn != NULL && opts == NULL)
+	{
+		out = pgconn_mask_quoted(message, dsn);
+	}
+	else
+	{
+		out = pgconn_mask(message, NULL);
+		for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		{
+			if (strcmp(o->keyword, "password") == 0 && o->val)
+			{
+				pgconn_mask_in_place(&out, o->val);
+			}
+		}
+	}
+	if (dsn != NULL)
+	{
+		pgconn_uri_password(dsn, raw, sizeof(raw));
+		pgconn_mask_in_place(&out, raw);
+	}
+	pgconn_mask_in_place(&out, getenv("PGPASSWORD"));
+	PQconninfoFree(opts);
+	return out;
+}
+
+/* whether text names a password: "password" in any case, or URI userinfo */
+static bool
+pgconn_may_hold_password(const char *text)
+{
+	const char *scheme = strstr(text, "://");
+
+	for (const char *p = text; *p; p++)
+	{
+		if (strncasecmp(p, "password", 8) == 0)
+		{
+			return true;
+		}
+	}
+	return scheme != NULL && strchr(scheme, '@') != NULL;
+}
+
+char *
+pgconn_redact_word(const char *word)
+{
+	const char *eq = strchr(word, '=');
+	/* "--option=VALUE": the value may be a connection string */
+	const char *value = word[0] == '-' && eq ? eq + 1 : word;
+	int prefix = (int)(value - word);
+	char *redacted;
+	char *out;
+	size_t size;
+
+	if (!pgconn_may_hold_password(value))
+	{
+		out = strdup(word);
+	}
+	else
+	{
+		redacted = pgconn_redact(value);
+		/* a connection string is shown masked, anything else not at all */
+		if (redacted == NULL || strstr(redacted, "password=****") == NULL)
+		{
+			free(redacted);
+			redacted = strdup("(not shown: it may hold a password)");
+		}
+		size = (size_t)prefix + (redacted ? strlen(redacted) : 0) + 1;
+		out = redacted ? malloc(size) : NULL;
+		if (out != NULL)
+		{
+			snprintf(out, size, "%.*s%s", prefix, word, redacted);
+		}
+		free(redacted);
+	}
+	if (out == NULL)
+	{
+		common_out_of_memory("redacted argument");
+	}
 	return out;
 }
 
@@ -156,6 +390,7 @@ pgconn_connect(const char *dsn, const char *application_name, bool replication,
 	const char *values[4] = {dsn, application_name, NULL, NULL};
 	Pgconn *conn = calloc(1, sizeof(*conn));
 	char *safe;
+	char *error;
 
 	if (conn == NULL)
 	{
@@ -171,10 +406,12 @@ pgconn_connect(const char *dsn, const char *application_name, bool replication,
 	if (conn->conn == NULL || PQstatus(conn->conn) != CONNECTION_OK)
 	{
 		safe = pgconn_redact(dsn);
+		error = pgconn_safe_error(dsn, conn->conn ? PQerrorMessage(conn->conn)
+		                                          : "out of memory");
 		log_error("could not connect to \"%s\"%s: %s", safe ? safe : "",
-		          replication ? " for replication" : "",
-		          conn->conn ? PQerrorMessage(conn->conn) : "out of memory");
+		          replication ? " for replication" : "", error);
 		free(safe);
+		free(error);
 		/* a wrong password or database does not fix itself, but the
 		 * server starting up or a network blip does: retry both, with
 		 * backoff, and let the operator see the messages */

@@ -268,8 +268,9 @@ stream_plugin_options(const Config *config, StreamOptionsStyle style, char *buf,
 		                            stream_fixed_options[i][1]);
 	}
 	/*
-	 * Table names are validated identifiers ([a-z0-9_] and a dot): no
-	 * quoting or escaping is needed in any of the styles.
+	 * Table names are validated identifiers (letters, digits, _ and $, a
+	 * dot between): no quoting or escaping is needed in any of the
+	 * styles.
 	 */
 	used = stream_append_option(buf, size, used, style, "add-tables", NULL);
 	for (int i = 0; i < config->ntables && used < size; i++)

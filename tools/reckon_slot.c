@@ -129,11 +129,19 @@ tool_usage(FILE *out)
 	    "error; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
 }
 
+/*
+ * arg goes through pgconn_redact_word: with an unquoted -d, the
+ * "password=..." word is taken for the command or an extra argument, and
+ * a password must not be echoed.
+ */
 NORETURN static void
 tool_usage_error(const char *message, const char *arg)
 {
-	fprintf(stderr, "reckon-slot: %s%s%s%s\n", message, arg ? " \"" : "",
-	        arg ? arg : "", arg ? "\"" : "");
+	char *shown = arg ? pgconn_redact_word(arg) : NULL;
+
+	fprintf(stderr, "reckon-slot: %s%s%s%s\n", message, shown ? " \"" : "",
+	        shown ? shown : "", shown ? "\"" : "");
+	free(shown);
 	fprintf(stderr, "Try \"reckon-slot --help\" for more information.\n");
 	exit(EXIT_CODE_USAGE);
 }

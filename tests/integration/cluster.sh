@@ -74,6 +74,28 @@ cluster_start()
 	export PGDATABASE=postgres
 }
 
+# cluster_reload: make the server reread postgresql.conf and pg_hba.conf
+# (asynchronous: SIGHUP; a test waits for the effect it needs).
+cluster_reload()
+{
+	cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" \
+		reload >/dev/null
+}
+
+# cluster_hba_prepend LINE...: put LINEs before initdb's "trust" lines of
+# pg_hba.conf (the first matching line wins), then reload. Rewritten in
+# place, so the file keeps its owner and mode.
+cluster_hba_prepend()
+{
+	local hba="$CLUSTER_DIR/data/pg_hba.conf" rest
+	rest=$(cat "$hba") || return 1
+	{
+		printf '%s\n' "$@"
+		printf '%s\n' "$rest"
+	} >"$hba" || return 1
+	cluster_reload
+}
+
 cluster_stop()
 {
 	if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ]; then

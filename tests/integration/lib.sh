@@ -5,7 +5,14 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/tests/integration/cluster.sh"
-RECKON="$ROOT/bin/reckon"
+# Tests run reckon as the least-privilege role of sql/roles.sql, through
+# as_role.sh, as production should; psql in the tests stays postgres (the
+# superuser loads data, creates slots, checks results). A test that needs
+# reckon as the superuser sets RECKON_ROLE= (empty) before calling it, and
+# says why; RECKON_ROLE= in the environment runs the whole suite so (but
+# test_security, which needs the role).
+RECKON="$ROOT/tests/integration/as_role.sh"
+export RECKON_ROLE=${RECKON_ROLE-reckon}
 TEST_FAILURES=0
 TEST_CHECKS=0
 
@@ -74,10 +81,14 @@ check_single_statement()
 }
 
 # prepare_statements NAME...: a psql script that PREPAREs each sql/NAME.sql
-# under its name with the parameter types src/recompute.c uses.
+# under its name with the parameter types src/recompute.c uses, after the
+# session's prelude table that play_milestone reads (as reckon creates it at
+# connect; left empty, the statement sums N itself).
 prepare_statements()
 {
 	local s
+	cat "$ROOT/sql/play_counts_setup.sql"
+	printf '\n;\n'
 	for s in "$@"; do
 		printf 'PREPARE %s (bigint[], text, bigint) AS\n' "$s"
 		cat "$ROOT/sql/$s.sql"
@@ -106,11 +117,19 @@ q()
 	psql -X -At -v ON_ERROR_STOP=1 -c "$1"
 }
 
-# setup_db: start a cluster and load the schema.
+# setup_db: start a cluster, load the schema, and create reckon's role
+# (sql/roles.sql, as the operator would) when reckon runs as one. The
+# marker tells as_role.sh that this database has the role's grants.
 setup_db()
 {
 	cluster_start "$@" || exit 1
 	psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/schema.sql" >/dev/null || exit 1
+	export RECKON_ROLE_STATE=$CLUSTER_DIR
+	if [ -n "$RECKON_ROLE" ]; then
+		psql -X -q -v ON_ERROR_STOP=1 -v role="$RECKON_ROLE" \
+			-f "$ROOT/sql/roles.sql" >/dev/null || exit 1
+		touch "$CLUSTER_DIR/roles-applied.$PGDATABASE"
+	fi
 }
 
 lsn_now()

@@ -120,7 +120,10 @@ check_eq "a. the slot was not created" "0" "$(q "select count(*) from pg_replica
 
 # b. Another consumer holds the slot.
 q "select pg_create_logical_replication_slot('reckon', 'wal2json')" >/dev/null
-"$CLUSTER_BINDIR/pg_recvlogical" -d "$PGDATABASE" -S reckon --start -f /dev/null 2>/dev/null &
+# as reckon's role, as the holder reckon meets in production is its own
+# killed walsender: pg_stat_activity shows another role's application only
+# to pg_read_all_stats, which the role does not have
+PGUSER=${RECKON_ROLE:-$PGUSER} "$CLUSTER_BINDIR/pg_recvlogical" -d "$PGDATABASE" -S reckon --start -f /dev/null 2>/dev/null &
 holder=$!
 wait_slot "active" || not_ok "b. pg_recvlogical did not take the slot"
 walsender=$(slot_field active_pid)
