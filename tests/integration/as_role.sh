@@ -22,8 +22,16 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${RECKON_BIN:-$root/bin/reckon}
 
+# RECKON_VALGRIND=1 (make valgrind): run it under valgrind's memcheck; an
+# error, or memory definitely lost at exit, fails the run with status 99
+run=("$bin")
+if [ -n "${RECKON_VALGRIND:-}" ]; then
+	run=(valgrind -q --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite --show-leak-kinds=definite
+		--log-file="${RECKON_VALGRIND_LOG:-/dev/stderr}" "$bin")
+fi
 if [ -z "${RECKON_ROLE:-}" ]; then
-	exec "$bin" "$@"
+	exec "${run[@]}" "$@"
 fi
 if [ -n "${RECKON_ROLE_STATE:-}" ] && [ -n "${PGDATABASE:-}" ]; then
 	marker="$RECKON_ROLE_STATE/roles-applied.$PGDATABASE"
@@ -42,4 +50,4 @@ if [ -n "${RECKON_ROLE_STATE:-}" ] && [ -n "${PGDATABASE:-}" ]; then
 		exec 9>&-
 	fi
 fi
-PGUSER=$RECKON_ROLE exec "$bin" "$@"
+PGUSER=$RECKON_ROLE exec "${run[@]}" "$@"
