@@ -293,12 +293,38 @@ daemon_slot_busy(Daemon *d, int64_t now_us)
 	}
 }
 
+/*
+ * daemon_pause_stream: without its SQL connection reckon cannot recompute,
+ * so it cannot confirm what it receives, and a walsender kept waiting for a
+ * confirmation holds up the server: a fast shutdown ends the backends (our
+ * SQL connection among them) first, then waits for every walsender's client
+ * to confirm all WAL sent before it can finish. So while the SQL
+ * connection is down the stream is closed too (after a last status
+ * update); it starts again from the slot's confirmed position once the SQL
+ * connection is back. Dirty keys stay in memory meanwhile.
+ */
+static void
+daemon_pause_stream(Daemon *d)
+{
+	if (recompute_is_connected(&d->rc) || !stream_is_connected(d->stream))
+	{
+		return;
+	}
+	log_warn("the SQL connection is lost: closing the replication connection "
+	         "as well until it is back, so that the server does not wait "
+	         "for a position reckon cannot confirm");
+	stream_finish(d->stream);
+	apply_stream_restarted(&d->apply);
+}
+
 static void
 daemon_try_stream(Daemon *d, int64_t now_us)
 {
 	PgconnStatus status;
 
-	if (stream_is_connected(d->stream) || now_us < d->stream_retry_us)
+	/* see daemon_pause_stream */
+	if (stream_is_connected(d->stream) || now_us < d->stream_retry_us ||
+	    !recompute_is_connected(&d->rc))
 	{
 		return;
 	}
@@ -645,8 +671,9 @@ daemon_loop(Daemon *d)
 		int64_t wait_us = INT64_MAX;
 		int next;
 
-		daemon_try_stream(d, now_us);
 		daemon_try_sql(d, now_us);
+		daemon_pause_stream(d);
+		daemon_try_stream(d, now_us);
 		if (d->is_fatal || daemon_endpos_reached(d, now_us))
 		{
 			break;
@@ -672,8 +699,15 @@ daemon_loop(Daemon *d)
 		{
 			wait_us = d->sql_retry_us - now_us;
 		}
-		if (!stream_is_connected(d->stream) &&
-		    d->stream_retry_us - now_us < wait_us)
+		/* the stream waits for the SQL connection (daemon_pause_stream) */
+		if (!recompute_is_connected(&d->rc) &&
+		    d->sql_retry_us - now_us < wait_us)
+		{
+			wait_us = d->sql_retry_us - now_us;
+		}
+		else if (!stream_is_connected(d->stream) &&
+		         recompute_is_connected(&d->rc) &&
+		         d->stream_retry_us - now_us < wait_us)
 		{
 			wait_us = d->stream_retry_us - now_us;
 		}
