@@ -175,6 +175,11 @@ typedef struct Config
 	              * processor without a group */
 	ConfigGroup groups[CONFIG_PROCESSORS_MAX];
 
+	/* for messages: the file loaded ("(embedded default)"), and the
+	 * "FILE:LINE" of the last reconnect_* or retry_* setting */
+	char source[CONFIG_ORIGIN_MAX];
+	char bounds_origin[CONFIG_ORIGIN_MAX];
+
 	/* derived: distinct "schema.table" the rules and lookups read */
 	int ntables;
 	char tables[CONFIG_TABLES_MAX][2 * CONFIG_NAME_MAX + 1];

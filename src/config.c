@@ -279,6 +279,15 @@ config_set_numeric(Config *config, const char *key, const char *value,
 				ok = config_parse_count(value, 0, INT64_MAX / 2, &parsed);
 				break;
 		}
+		/* checked here, where the line is known */
+		if (ok && strcmp(key, "heartbeat_interval") == 0 && parsed != 0 &&
+		    parsed < CONFIG_HEARTBEAT_MIN_MS)
+		{
+			log_error("%s: heartbeat_interval must be 0 (off) or at least "
+			          "%d ms, not \"%s\"",
+			          origin, CONFIG_HEARTBEAT_MIN_MS, value);
+			return false;
+		}
 		if (!ok || parsed < s->min)
 		{
 			log_error(
@@ -289,6 +298,12 @@ config_set_numeric(Config *config, const char *key, const char *value,
 			return false;
 		}
 		*target = parsed;
+		if (strncmp(key, "reconnect_", 10) == 0 ||
+		    strncmp(key, "retry_", 6) == 0)
+		{
+			snprintf(config->bounds_origin, sizeof(config->bounds_origin), "%s",
+			         origin);
+		}
 		return true;
 	}
 	return false;
@@ -953,6 +968,7 @@ config_load_buffer(Config *config, const char *name, const char *text,
 	ASSERT(name != NULL);
 	ASSERT(text != NULL);
 
+	snprintf(config->source, sizeof(config->source), "%s", name);
 	/* config_read_file refuses the same for a file: lines are C strings */
 	if (memchr(text, '\0', len) != NULL)
 	{
@@ -1107,24 +1123,23 @@ config_finish(Config *config)
 {
 	if (config->nprocessors == 0)
 	{
-		log_error("no processor is configured");
+		log_error("%s: no processor is configured", config->source);
 		return false;
 	}
 	if (config->reconnect_min_ms > config->reconnect_max_ms ||
 	    config->retry_min_ms > config->retry_max_ms)
 	{
-		log_error("reconnect_min/retry_min must not exceed "
-		          "reconnect_max/retry_max");
+		/* the line of the last of the four set, the likeliest culprit */
+		log_error("%s: reconnect_min/retry_min must not exceed "
+		          "reconnect_max/retry_max",
+		          config->bounds_origin[0] ? config->bounds_origin
+		                                   : config->source);
 		return false;
 	}
-	/* each heartbeat is a statement and a WAL record: not every loop turn */
-	if (config->heartbeat_interval_ms != 0 &&
-	    config->heartbeat_interval_ms < CONFIG_HEARTBEAT_MIN_MS)
-	{
-		log_error("heartbeat_interval must be 0 (off) or at least %d ms",
-		          CONFIG_HEARTBEAT_MIN_MS);
-		return false;
-	}
+	/* each heartbeat is a statement and a WAL record: not every loop turn
+	 * (config_set_numeric refuses a smaller value with its line) */
+	ASSERT(config->heartbeat_interval_ms == 0 ||
+	       config->heartbeat_interval_ms >= CONFIG_HEARTBEAT_MIN_MS);
 	for (int i = 0; i < config->nlookups; i++)
 	{
 		ConfigLookup *l = &config->lookups[i];

@@ -774,10 +774,10 @@ static const FileCase file_cases[] = {
     {"no processor", "[reckon]\nslot = a\n", STAGE_FINISH, 0,
      "no processor is configured"},
     {"retry_min above retry_max",
-     "[reckon]\nretry_min = 10s\nretry_max = 1s\n" GOOD_PROC, STAGE_FINISH, 0,
+     "[reckon]\nretry_min = 10s\nretry_max = 1s\n" GOOD_PROC, STAGE_FINISH, 3,
      "must not exceed"},
     {"heartbeat_interval below 100ms",
-     "[reckon]\nheartbeat_interval = 10ms\n" GOOD_PROC, STAGE_FINISH, 0,
+     "[reckon]\nheartbeat_interval = 10ms\n" GOOD_PROC, STAGE_LOAD, 2,
      "heartbeat_interval must be 0 (off) or at least 100 ms"},
 };
 
