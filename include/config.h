@@ -143,6 +143,9 @@ typedef struct Config
 	int64_t status_interval_ms;
 	int64_t stats_interval_ms;
 	int64_t slot_busy_timeout_ms;
+	/* server silent this long: the replication connection is dropped and
+	 * reconnected (a reply is asked for at half of it); 0 = never */
+	int64_t replication_timeout_ms;
 	int64_t reconnect_min_ms;
 	int64_t reconnect_max_ms;
 	int64_t statement_timeout_ms;

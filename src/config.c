@@ -24,6 +24,7 @@ config_init(Config *config)
 	config->status_interval_ms = 10 * 1000;
 	config->stats_interval_ms = 60 * 1000;
 	config->slot_busy_timeout_ms = 60 * 1000;
+	config->replication_timeout_ms = 60 * 1000;
 	config->reconnect_min_ms = 100;
 	config->reconnect_max_ms = 30 * 1000;
 	config->statement_timeout_ms = 5 * 60 * 1000;
@@ -232,6 +233,8 @@ static const ConfigSetting settings[] = {
     {"stats_interval", KIND_DURATION, offsetof(Config, stats_interval_ms), 0},
     {"slot_busy_timeout", KIND_DURATION, offsetof(Config, slot_busy_timeout_ms),
      0},
+    {"replication_timeout", KIND_DURATION,
+     offsetof(Config, replication_timeout_ms), 0},
     {"reconnect_min", KIND_DURATION, offsetof(Config, reconnect_min_ms), 1},
     {"reconnect_max", KIND_DURATION, offsetof(Config, reconnect_max_ms), 1},
     {"statement_timeout", KIND_DURATION, offsetof(Config, statement_timeout_ms),

@@ -53,6 +53,8 @@ main_usage(FILE *out)
 	    "  stats_interval (60s)         periodic stats line, 0 = off\n"
 	    "  slot_busy_timeout (60s)      wait for a slot held by a killed "
 	    "reckon\n"
+	    "  replication_timeout (60s)    drop a replication connection the\n"
+	    "                               server is silent on, 0 = never\n"
 	    "  heartbeat_interval (0)       emit a heartbeat message this often "
 	    "and\n"
 	    "                               log the stream latency, 0 = off\n"

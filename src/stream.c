@@ -50,6 +50,10 @@ struct Stream
 	Lsn server_end; /* walEnd of the server's last message */
 	Lsn sent_flush; /* flush position of the last status update */
 	int64_t last_status_us;
+	/* monotonic time the server was last heard from, or we last stopped
+	 * reading (a paused stream's silence is ours) */
+	int64_t last_heard_us;
+	int64_t asked_us; /* when a status update last asked for a reply */
 	bool status_requested;
 	StreamSlotError slot_error; /* of the last failure */
 	char system[64];            /* "systemid/timeline" last connected to */
@@ -363,6 +367,8 @@ stream_start(Stream *stream)
 	{
 		PQclear(res);
 		stream->last_status_us = common_monotonic_us();
+		stream->last_heard_us = stream->last_status_us;
+		stream->asked_us = 0;
 		stream->status_requested = false;
 		log_info("streaming from slot \"%s\" (tables %d, %s)",
 		         stream->config->slot, stream->config->ntables,
@@ -543,6 +549,7 @@ stream_read_available(Stream *stream)
 		{
 			break;
 		}
+		stream->last_heard_us = common_monotonic_us();
 		if (len == -1)
 		{
 			return stream_ended(stream);
@@ -565,12 +572,63 @@ stream_read_available(Stream *stream)
 	return STREAM_OK;
 }
 
+/* whether the server has been silent for half of replication_timeout */
+static bool
+stream_is_asking(const Stream *stream, int64_t now_us)
+{
+	int64_t timeout_us = stream->config->replication_timeout_ms * 1000;
+
+	return timeout_us > 0 && now_us - stream->last_heard_us >= timeout_us / 2;
+}
+
+/*
+ * Status updates, and the silence check. An idle walsender sends nothing
+ * while our status updates keep coming, so after half of
+ * replication_timeout without a word the update asks for a reply (a
+ * keepalive); a server still silent at replication_timeout is gone, or
+ * the path to it is (a connection that stalls without a reset would
+ * otherwise hang reckon until TCP gives up, hours later).
+ */
+static StreamState
+stream_check_silence(Stream *stream, int64_t interval_us)
+{
+	int64_t now_us = common_monotonic_us();
+	int64_t silent_us = now_us - stream->last_heard_us;
+	int64_t timeout_us = stream->config->replication_timeout_ms * 1000;
+	bool ask = stream_is_asking(stream, now_us);
+	/* once per silence: the keepalive it asks for ends the silence */
+	bool ask_now = ask && stream->asked_us <= stream->last_heard_us;
+
+	if (timeout_us > 0 && silent_us >= timeout_us)
+	{
+		log_error("replication connection %s: no message from the server "
+		          "in %lld ms (replication_timeout): closing it",
+		          pgconn_describe(stream->conn), (long long)(silent_us / 1000));
+		stream_close(stream);
+		return STREAM_LOST;
+	}
+	if (stream->status_requested || ask_now ||
+	    now_us - stream->last_status_us >= interval_us)
+	{
+		if (!stream_send_status(stream, ask))
+		{
+			return stream_lost(stream, "status update");
+		}
+		if (ask)
+		{
+			stream->asked_us = now_us;
+		}
+	}
+	return STREAM_OK;
+}
+
 StreamState
 stream_service(Stream *stream, int other_fd, int64_t timeout_ms)
 {
 	struct pollfd pfd[2];
 	int nfds = 0;
 	int64_t interval_us = stream->config->status_interval_ms * 1000;
+	int64_t now_us;
 	int64_t due_us;
 	bool reading;
 
@@ -579,7 +637,21 @@ stream_service(Stream *stream, int other_fd, int64_t timeout_ms)
 		return STREAM_LOST;
 	}
 	reading = stream->cb.can_read(stream->arg);
-	due_us = stream->last_status_us + interval_us - common_monotonic_us();
+	now_us = common_monotonic_us();
+	due_us = stream->last_status_us + interval_us - now_us;
+	if (stream->config->replication_timeout_ms > 0)
+	{
+		/* wake to start asking (at half the timeout), then to give up */
+		int64_t half_us = stream->config->replication_timeout_ms * 500;
+		int64_t silence_due_us =
+		    stream->last_heard_us +
+		    (stream_is_asking(stream, now_us) ? 2 : 1) * half_us - now_us;
+
+		if (silence_due_us < due_us)
+		{
+			due_us = silence_due_us;
+		}
+	}
 	if (stream->status_requested)
 	{
 		due_us = 0;
@@ -607,15 +679,11 @@ stream_service(Stream *stream, int other_fd, int64_t timeout_ms)
 			return state;
 		}
 	}
-	if (stream->status_requested ||
-	    common_monotonic_us() - stream->last_status_us >= interval_us)
+	else
 	{
-		if (!stream_send_status(stream, false))
-		{
-			return stream_lost(stream, "status update");
-		}
+		stream->last_heard_us = common_monotonic_us();
 	}
-	return STREAM_OK;
+	return stream_check_silence(stream, interval_us);
 }
 
 void

@@ -16,12 +16,22 @@
 #               reckon hears nothing; reckon learns of it only when the
 #               stall ends, 3 per 16
 #   stall+drop  a 2 to 4 s stall ended by a reset, as a partition that a
-#               middlebox then forgets, 3 per 16
+#               middlebox then forgets, 2 per 16
+#   silence     a stall that does not end by itself: reckon (its
+#               replication_timeout set to 4 s here) must notice the silence
+#               and drop the connection on its own within 15 s; then
+#               forwarding resumes, 1 per 16
 # Before each cut reckon must be streaming again (within 60 s): it
 # reconnects by itself (reconnect_min/reconnect_max backoff). The checks at
 # the end are those of faults_finish.
 . "$(dirname "$0")/lib.sh"
 faults_setup "wal_sender_timeout = 5s"
+# reckon's own silence timeout (60 s by default), short enough for a cut
+sed -i 's/^replication_timeout = .*/replication_timeout = 4s/' "$FAULTS_CONF"
+grep -q '^replication_timeout = 4s$' "$FAULTS_CONF" || {
+	echo "tools/reckon.conf lacks a replication_timeout line" >&2
+	exit 1
+}
 CUTS=$((16 * FAULTS_SCALE))
 PROXY="$ROOT/build/faults/proxy"
 if [ ! -x "$PROXY" ]; then
@@ -80,7 +90,8 @@ for ((i = 0; i < CUTS; i++)); do
 		[0-4]) kinds+=(drop) ;;
 		[5-9]) kinds+=(stall) ;;
 		1[0-2]) kinds+=(long_stall) ;;
-		*) kinds+=(stall_drop) ;;
+		1[3-4]) kinds+=(stall_drop) ;;
+		*) kinds+=(silence) ;;
 	esac
 done
 for ((i = CUTS - 1; i > 0; i--)); do
@@ -126,6 +137,25 @@ for ((c = 1; c <= CUTS; c++)); do
 				long_seen=$((long_seen + 1))
 			fi
 			faults_log "cut $c: stall $d s (past wal_sender_timeout; replication timeouts logged by the server: $before -> $(replication_timeouts))"
+			;;
+		silence)
+			before=$(grep -c 'in [0-9]* ms (replication_timeout)' "$RECKON_LOG_FILE")
+			proxy_say "stall 600"
+			start=$(date +%s)
+			while [ "$(grep -c 'in [0-9]* ms (replication_timeout)' "$RECKON_LOG_FILE")" -le "$before" ] &&
+				[ $(($(date +%s) - start)) -lt 15 ]; do
+				sleep 0.2
+			done
+			if [ "$(grep -c 'in [0-9]* ms (replication_timeout)' "$RECKON_LOG_FILE")" -gt "$before" ]; then
+				ok "cut $c: reckon noticed a silent connection by itself ($(($(date +%s) - start)) s)"
+			else
+				not_ok "cut $c: reckon noticed a silent connection by itself within 15 s" \
+					"$(tail -n 5 "$RECKON_LOG_FILE")"
+			fi
+			proxy_say pass
+			faults_count stalls
+			faults_count silences
+			faults_log "cut $c: silence, noticed by reckon"
 			;;
 		stall_drop)
 			d=$(faults_rand 2 4)
