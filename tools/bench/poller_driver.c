@@ -486,8 +486,14 @@ poller_setup_poll(Pgconn *conn, const PollerSql *sql)
 	static const unsigned int repo[] = {PGCONN_TYPE_INT8_ARRAY,
 	                                    PGCONN_TYPE_TEXT, PGCONN_TYPE_INT8};
 	const char *setup = poller_sql_find(sql, "poll_setup");
+	/*
+	 * play_milestone reads the session's play counts table; left empty,
+	 * each tier sums N itself, as the polling processors do
+	 */
+	const char *counts = embedded_find(embedded_sql, "play_counts_setup");
 
-	if (setup == NULL || !poller_simple(conn, setup) ||
+	if (setup == NULL || counts == NULL || !poller_simple(conn, setup) ||
+	    !poller_simple(conn, counts) ||
 	    !poller_prepare(conn, sql, "poll_init_plays", false, 1, text1) ||
 	    !poller_prepare(conn, sql, "poll_init_comments", false, 1, text1) ||
 	    !poller_prepare(conn, sql, "poll_dirty_plays", false, 1, text1) ||
