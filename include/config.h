@@ -119,14 +119,12 @@ typedef struct ConfigGroup
 	 * prelude: the built-in statement ($1 bigint[] of the batch's keys) run
 	 * first in the batch's transaction, before the members, to compute once
 	 * what several of them need (play_counts: N for p1, p2 and p3) into a
-	 * session temporary table; "" = none. prelude_setup_sql, the built-in
-	 * statement "<prelude>_setup" if there is one, creates that table once
-	 * per connection, before the members are prepared.
+	 * session temporary table (created at connect by the built-in
+	 * statements named *_setup, see recompute_connect); "" = none.
 	 */
 	char prelude_name[CONFIG_NAME_MAX];
-	const char *prelude_sql;       /* embedded, borrowed */
-	const char *prelude_setup_sql; /* embedded, borrowed; may be NULL */
-	bool has_rescan_keys; /* set in the section, else the [reckon] one */
+	const char *prelude_sql; /* embedded, borrowed */
+	bool has_rescan_keys;    /* set in the section, else the [reckon] one */
 	char rescan_keys_name[CONFIG_NAME_MAX];
 	const char *rescan_keys_sql; /* embedded, borrowed */
 } ConfigGroup;

@@ -1,7 +1,9 @@
 -- play_counts_setup.sql: the session's table of play counts, created once
 -- per connection by src/recompute.c before it prepares the statements that
--- read it ("<prelude>_setup" of the plays group's prelude play_counts, see
--- tools/reckon.conf). No parameters, no rows returned.
+-- read it (it runs every built-in statement named *_setup, whatever the
+-- configuration: play_milestone.sql reads this table, and sums N itself
+-- when the plays group's prelude, play_counts.sql, did not fill it). No
+-- parameters, no rows returned.
 --
 -- Why a table: p1, p2 and p3 each need N, the plays of the user's tracks,
 -- and summing an artist's thousands of tracks is the expensive part of a

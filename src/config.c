@@ -580,8 +580,6 @@ config_set_group(Config *config, ConfigGroup *g, const char *key, char *value,
 	}
 	if (strcmp(key, "prelude") == 0)
 	{
-		char setup[CONFIG_NAME_MAX + 8];
-
 		g->prelude_sql = embedded_find(embedded_sql, value);
 		if (g->prelude_sql == NULL)
 		{
@@ -591,8 +589,6 @@ config_set_group(Config *config, ConfigGroup *g, const char *key, char *value,
 			return false;
 		}
 		snprintf(g->prelude_name, CONFIG_NAME_MAX, "%s", value);
-		snprintf(setup, sizeof(setup), "%s_setup", value);
-		g->prelude_setup_sql = embedded_find(embedded_sql, setup);
 		return true;
 	}
 	if (strcmp(key, "rescan_keys") == 0)

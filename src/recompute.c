@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embedded.h"
+
 #define LOG_MODULE "recompute"
 #include "log.h"
 
@@ -60,22 +62,24 @@ recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
 	{
 		return status;
 	}
-	/* the preludes' tables first: the members' statements read them */
-	for (int i = 0; i < rc->config->ngroups; i++)
+	/*
+	 * The built-in statements' session tables first (every built-in
+	 * statement named *_setup, such as play_counts_setup): statements read
+	 * them, and must prepare whatever the configuration, with or without
+	 * the prelude that fills them.
+	 */
+	for (const EmbeddedFile *f = embedded_sql; f->name != NULL; f++)
 	{
-		const ConfigGroup *g = &rc->config->groups[i];
-		char what[2 * CONFIG_NAME_MAX + 64];
+		size_t len = strlen(f->name);
+		char what[CONFIG_NAME_MAX + 64];
 
-		if (g->prelude_setup_sql == NULL)
+		if (len < 6 || strcmp(f->name + len - 6, "_setup") != 0)
 		{
 			continue;
 		}
-		snprintf(what, sizeof(what),
-		         "prelude setup \"%s_setup\" of group "
-		         "\"%s\"",
-		         g->prelude_name, g->name);
-		status = pgconn_exec(rc->conn, what, g->prelude_setup_sql, 0, NULL,
-		                     NULL, NULL, NULL, 60 * 1000);
+		snprintf(what, sizeof(what), "session table setup \"%s\"", f->name);
+		status = pgconn_exec(rc->conn, what, f->text, 0, NULL, NULL, NULL, NULL,
+		                     60 * 1000);
 		if (status != PGCONN_OK)
 		{
 			pgconn_finish(rc->conn);
