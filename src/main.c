@@ -76,10 +76,9 @@ main_usage(FILE *out)
 	    "  log_level (info)             trace, debug, info, warn, error\n"
 	    "Sections [lookup NAME] (table, key, value), [group NAME] (window,\n"
 	    "batch_size, dirty, dirty_monotone, saturated, saturated_seed,\n"
-	    "rescan_keys) and\n"
-	    "[processor ID] (challenge, sql, group, window, batch_size,\n"
-	    "create_min, dirty) describe the catalogue; see the comments of\n"
-	    "tools/reckon.conf.\n"
+	    "prelude, rescan_keys) and [processor ID] (challenge, sql, group,\n"
+	    "window, batch_size, create_min, dirty) describe the catalogue; see\n"
+	    "the comments of tools/reckon.conf.\n"
 	    "\n"
 	    "Exit status: 0 stopped cleanly or reached --endpos, 1 runtime\n"
 	    "failure, 2 usage or configuration error.\n");
