@@ -19,6 +19,7 @@
 #include "config.h"
 #include "decode.h"
 #include "lookup.h"
+#include "metrics.h"
 #include "sched.h"
 
 /*
@@ -54,6 +55,7 @@ typedef struct Apply
 	/* counters */
 	int64_t messages;
 	int64_t changes;
+	int64_t transactions;   /* commits received */
 	int64_t last_commit_us; /* commit time of the last commit received */
 
 	/* the last heartbeat received: now minus the time it was sent */
@@ -65,6 +67,22 @@ typedef struct Apply
 bool apply_init(Apply *apply, const Config *config, Group *groups, int ngroups,
                 Lsn confirmed) WARN_UNUSED;
 void apply_free(Apply *apply);
+
+/*
+ * apply_reconfigure: route by a reloaded configuration whose lookups and
+ * tables are those of the running one (config_reload_check); the groups
+ * array given to apply_init now holds config's groups, in its order. Keeps
+ * the lookups, the pending transaction ids, the counters and the
+ * acknowledgement state. Aborts through the OOM handler.
+ */
+void apply_reconfigure(Apply *apply, const Config *config);
+
+/*
+ * apply_table_counts: the index-th table routed (0 up), its names and its
+ * row messages by MetricsAction; false past the last one.
+ */
+bool apply_table_counts(const Apply *apply, int index, const char **schema,
+                        const char **table, const int64_t **counts);
 
 /*
  * apply_message: one wal2json message that started at lsn (for a commit,

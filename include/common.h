@@ -15,6 +15,9 @@
 #define PRINTF_FORMAT(fmt, args) __attribute__((format(printf, fmt, args)))
 #define NORETURN __attribute__((noreturn))
 
+/* The version --version prints and reckon_build_info carries. */
+#define RECKON_VERSION "0.1.0"
+
 /* Exit codes; only main() exits, with one of these. */
 #define EXIT_CODE_OK 0
 #define EXIT_CODE_RUNTIME 1

@@ -25,6 +25,7 @@
 #define RECKON_CONFIG_H
 
 #include "common.h"
+#include "log.h"
 
 #define CONFIG_NAME_MAX 64 /* PostgreSQL's NAMEDATALEN */
 #define CONFIG_PROCESSORS_MAX 64
@@ -163,6 +164,18 @@ typedef struct Config
 	char rescan_keys_name[CONFIG_NAME_MAX];
 	const char *rescan_keys_sql; /* embedded, borrowed */
 
+	/*
+	 * The HTTP endpoint (/metrics, /healthz, /readyz): "HOST:PORT",
+	 * "[IPV6]:PORT" or "" for none; 127.0.0.1:9752 by default.
+	 */
+	char metrics_addr[CONFIG_ORIGIN_MAX];
+	/* /healthz is 503 past this replication lag (seconds behind) */
+	int64_t health_max_lag_ms;
+
+	/* logging; applied by main() once the whole configuration is valid */
+	LogLevel log_level;
+	LogFormat log_format;
+
 	/* limits */
 	int64_t dirty_keys_max;    /* per processor; the stream pauses above it */
 	int64_t message_max_bytes; /* one wal2json message */
@@ -213,6 +226,17 @@ bool config_set(Config *config, const char *key, const char *value,
 
 /* config_finish: validate and derive the table list; logs and fails. */
 bool config_finish(Config *config) WARN_UNUSED;
+
+/*
+ * config_reload_check: whether the running configuration old can become
+ * new without a restart (SIGHUP): processors and groups added or removed,
+ * windows, batch sizes, timings and limits may change; the connection, the
+ * slot, the HTTP address, the lookups, the decoder's limits, the dirty
+ * rules of a group that stays, and any table not streamed yet may not. On
+ * false, why holds the reason.
+ */
+bool config_reload_check(const Config *old, const Config *new, char *why,
+                         size_t size) WARN_UNUSED;
 
 /* config_free: release what config owns (not config itself). */
 void config_free(Config *config);

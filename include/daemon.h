@@ -8,9 +8,17 @@
 #include "config.h"
 
 /*
- * daemon_run: run until stopped by SIGINT/SIGTERM, --endpos, or a failure.
- * Returns an EXIT_CODE_*; never exits itself.
+ * DaemonLoadFn: build the configuration again, as at start (the file,
+ * then the command line); false, logged, when it is not valid. config is
+ * the caller's to free either way (config_free).
  */
-int daemon_run(const Config *config);
+typedef bool (*DaemonLoadFn)(void *arg, Config *config);
+
+/*
+ * daemon_run: run until stopped by SIGINT/SIGTERM, --endpos, or a failure;
+ * on SIGHUP, switch to what load builds (see config_reload_check for what
+ * a reload may change). Returns an EXIT_CODE_*; never exits itself.
+ */
+int daemon_run(const Config *config, DaemonLoadFn load, void *load_arg);
 
 #endif

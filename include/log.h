@@ -22,6 +22,14 @@ typedef enum LogLevel
 } LogLevel;
 
 extern LogLevel log_min_level;
+typedef enum LogFormat
+{
+	LOG_FORMAT_LOGFMT,
+	LOG_FORMAT_JSON,
+	LOG_FORMAT_TEXT
+} LogFormat;
+extern LogFormat log_format;
+bool log_format_parse(const char *name, LogFormat *format);
 
 /*
  * log_program: when set, lines are "NAME: error: message" without time,

@@ -44,6 +44,20 @@ PgconnStatus recompute_connect(Recompute *rc, const Processor *procs,
 bool recompute_is_connected(const Recompute *rc);
 
 /*
+ * recompute_reprepare: a reload. Checks first that every statement of
+ * procs (the reloaded processors) prepares, touching nothing on failure:
+ * FAIL (logged) when one does not, RETRY when the connection is down or
+ * fails meanwhile. Then deallocates what old had that procs changed or
+ * dropped, prepares what procs added or changed, and borrows config. OK
+ * once the check passed: a connection lost after it is reconnected with
+ * the new statements.
+ */
+PgconnStatus recompute_reprepare(Recompute *rc, const Config *config,
+                                 const Processor *old, int nold,
+                                 const Processor *procs,
+                                 int nprocs) WARN_UNUSED;
+
+/*
  * recompute_run: run g's in-flight batch through each member processor's
  * statement, in order, in one transaction. OK: committed; the caller marks
  * it done. RETRY/FAIL: nothing was committed and the batch stays in flight

@@ -14,8 +14,9 @@
 #include "config.h"
 #include "dirty.h"
 #include "lookup.h"
+#include "metrics.h"
 
-/* A processor's counters since the last stats line. */
+/* A processor's counters since start (slowest_us: since the stats line). */
 typedef struct Processor
 {
 	const ConfigProcessor *config; /* borrowed */
@@ -24,6 +25,7 @@ typedef struct Processor
 	int64_t rows_written;
 	int64_t completions;
 	int64_t slowest_us;
+	MetricsHistogram duration; /* of its statement, per committed batch */
 } Processor;
 
 typedef struct Group

@@ -76,6 +76,13 @@ typedef enum StreamOptionsStyle
 void stream_plugin_options(const Config *config, StreamOptionsStyle style,
                            char *buf, size_t size);
 
+/*
+ * stream_set_config: borrow a reloaded configuration from now on (its
+ * timings apply at once); the connection is kept. Its slot and tables are
+ * those of the running one (config_reload_check).
+ */
+void stream_set_config(Stream *stream, const Config *config);
+
 /* stream_create: an unconnected stream; config and arg are borrowed. */
 Stream *stream_create(const Config *config, StreamCallbacks callbacks,
                       void *arg);

@@ -16,28 +16,40 @@
 #include "common.h"
 #include "config.h"
 
+/* What one cycle did, for the metrics. */
+typedef struct TrendingResult
+{
+	bool ok;
+	int64_t upserted; /* scores inserted or updated */
+	int64_t pruned;   /* scores deleted */
+} TrendingResult;
+
 /*
  * trending_run_once: connect and run one full cycle. now_text is the
  * reference time for the windows and the Friday check ("now", or a
  * timestamp for tests). Returns false after logging on any failure; nothing
- * of a failed (type, version) step is committed.
+ * of a failed (type, version) step is committed. result (zeroed by the
+ * caller) adds up the rows of the steps committed.
  */
-bool trending_run_once(const Config *config, const char *now_text) WARN_UNUSED;
+bool trending_run_once(const Config *config, const char *now_text,
+                       TrendingResult *result) WARN_UNUSED;
 
 /*
  * trending_spawn: fork a child that runs one cycle and exits 0 or 1.
- * Returns its pid, or -1 (logged). The child never touches the parent's
+ * Returns its pid and, in *result_fd, the pipe its TrendingResult comes
+ * back on; or -1 (logged). The child never touches the parent's
  * connections; the caller reaps it with trending_reap().
  */
-pid_t trending_spawn(const Config *config);
+pid_t trending_spawn(const Config *config, int *result_fd);
 
 /*
- * trending_reap: whether the child pid has ended (it is then reaped and
- * its outcome logged); false while it runs.
+ * trending_reap: whether the child pid has ended; it is then reaped, its
+ * outcome logged, its figures read into result (all zero, ok false, when
+ * it failed) and result_fd closed. False while it runs.
  */
-bool trending_reap(pid_t pid);
+bool trending_reap(pid_t pid, int result_fd, TrendingResult *result);
 
-/* trending_stop: ask a running child to stop and wait for it. */
-void trending_stop(pid_t pid);
+/* trending_stop: ask a running child to stop, wait for it, close the fd. */
+void trending_stop(pid_t pid, int result_fd);
 
 #endif

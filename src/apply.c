@@ -25,6 +25,7 @@ struct ApplyTable
 	ApplyRoute routes[CONFIG_PROCESSORS_MAX * CONFIG_RULES_MAX];
 	int nlookups;
 	int lookups[CONFIG_LOOKUPS_MAX];
+	int64_t counts[METRICS_ACTIONS]; /* row messages received, by action */
 };
 
 static ApplyTable *
@@ -49,27 +50,29 @@ apply_table_for(Apply *apply, const char *schema, const char *table)
 	return NULL;
 }
 
-bool
-apply_init(Apply *apply, const Config *config, Group *groups, int ngroups,
-           Lsn confirmed)
+/*
+ * The routing of config: one ApplyTable per table a rule or lookup reads,
+ * in a new array (the caller frees the old one). NULL on OOM.
+ */
+static ApplyTable *
+apply_route(Apply *apply, const Config *config)
 {
-	memset(apply, 0, sizeof(*apply));
-	apply->config = config;
-	apply->groups = groups;
-	apply->ngroups = ngroups;
-	apply->tables = calloc((size_t)config->ntables, sizeof(ApplyTable));
-	apply->decoder = decode_create(config->columns_max);
-	if (apply->tables == NULL || apply->decoder == NULL)
+	ApplyTable *old = apply->tables;
+	const Config *old_config = apply->config;
+	ApplyTable *tables = calloc((size_t)config->ntables, sizeof(ApplyTable));
+
+	if (tables == NULL)
 	{
-		log_error("out of memory setting up the change router");
-		apply_free(apply);
-		return false;
+		return NULL;
 	}
-	for (int g = 0; g < ngroups; g++)
+	apply->tables = tables;
+	apply->config = config;
+	/* the daemon's groups are config's, in the same order */
+	for (int g = 0; g < config->ngroups; g++)
 	{
-		for (int r = 0; r < groups[g].config->nrules; r++)
+		for (int r = 0; r < config->groups[g].nrules; r++)
 		{
-			const ConfigRule *rule = &groups[g].config->rules[r];
+			const ConfigRule *rule = &config->groups[g].rules[r];
 			ApplyTable *t = apply_table_for(apply, rule->schema, rule->table);
 
 			t->routes[t->nroutes++] = (ApplyRoute){.group = g, .rule = rule};
@@ -81,9 +84,73 @@ apply_init(Apply *apply, const Config *config, Group *groups, int ngroups,
 		ApplyTable *t = apply_table_for(apply, lk->schema, lk->table);
 
 		t->lookups[t->nlookups++] = l;
+	}
+	/* a reload: the counters follow their table */
+	for (int i = 0; old != NULL && i < old_config->ntables; i++)
+	{
+		for (int j = 0; old[i].schema != NULL && j < config->ntables; j++)
+		{
+			if (tables[j].schema != NULL &&
+			    strcmp(tables[j].schema, old[i].schema) == 0 &&
+			    strcmp(tables[j].table, old[i].table) == 0)
+			{
+				memcpy(tables[j].counts, old[i].counts, sizeof(old[i].counts));
+			}
+		}
+	}
+	return tables;
+}
+
+bool
+apply_init(Apply *apply, const Config *config, Group *groups, int ngroups,
+           Lsn confirmed)
+{
+	memset(apply, 0, sizeof(*apply));
+	apply->groups = groups;
+	apply->ngroups = ngroups;
+	apply->decoder = decode_create(config->columns_max);
+	ASSERT(ngroups == config->ngroups);
+	if (apply->decoder == NULL || apply_route(apply, config) == NULL)
+	{
+		log_error("out of memory setting up the change router");
+		apply->config = config;
+		apply_free(apply);
+		return false;
+	}
+	for (int l = 0; l < config->nlookups; l++)
+	{
 		lookup_init(&apply->lookups[l]);
 	}
 	ack_init(&apply->ack, confirmed);
+	return true;
+}
+
+void
+apply_reconfigure(Apply *apply, const Config *config)
+{
+	ApplyTable *old = apply->tables;
+
+	ASSERT(config->nlookups == apply->config->nlookups);
+	if (apply_route(apply, config) == NULL)
+	{
+		common_out_of_memory("routing the reloaded configuration");
+	}
+	free(old);
+	apply->ngroups = config->ngroups;
+}
+
+bool
+apply_table_counts(const Apply *apply, int index, const char **schema,
+                   const char **table, const int64_t **counts)
+{
+	if (index < 0 || index >= apply->config->ntables ||
+	    apply->tables[index].schema == NULL)
+	{
+		return false;
+	}
+	*schema = apply->tables[index].schema;
+	*table = apply->tables[index].table;
+	*counts = apply->tables[index].counts;
 	return true;
 }
 
@@ -335,10 +402,26 @@ apply_truncate(Apply *apply, const ApplyTable *t, int64_t now_us)
 	return true;
 }
 
+static MetricsAction
+apply_metrics_action(DecodeAction action)
+{
+	switch (action)
+	{
+		case DECODE_ACTION_INSERT:
+			return METRICS_ACTION_INSERT;
+		case DECODE_ACTION_UPDATE:
+			return METRICS_ACTION_UPDATE;
+		case DECODE_ACTION_DELETE:
+			return METRICS_ACTION_DELETE;
+		default:
+			return METRICS_ACTION_TRUNCATE;
+	}
+}
+
 static bool
 apply_change(Apply *apply, const DecodeEvent *ev)
 {
-	const ApplyTable *t = apply_find_table(apply, ev->schema, ev->table);
+	ApplyTable *t = apply_find_table(apply, ev->schema, ev->table);
 	int64_t now_us = common_monotonic_us();
 
 	apply->changes++;
@@ -347,6 +430,7 @@ apply_change(Apply *apply, const DecodeEvent *ev)
 		/* add-tables filters on the server; anything else is not ours */
 		return true;
 	}
+	t->counts[apply_metrics_action(ev->action)]++;
 	if (ev->action == DECODE_ACTION_TRUNCATE)
 	{
 		return apply_truncate(apply, t, now_us);
@@ -422,6 +506,7 @@ apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 			return true;
 		case DECODE_ACTION_COMMIT:
 			ack_commit(&apply->ack, lsn);
+			apply->transactions++;
 			if (ev.has_timestamp)
 			{
 				apply->last_commit_us = ev.timestamp_us;

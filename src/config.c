@@ -14,6 +14,7 @@
 
 #define LOG_MODULE "config"
 #include "embedded.h"
+#include "http.h"
 #include "log.h"
 
 void
@@ -36,6 +37,11 @@ config_init(Config *config)
 	config->dirty_keys_max = 1000000;
 	config->message_max_bytes = 64 * 1024 * 1024;
 	config->columns_max = 256;
+	snprintf(config->metrics_addr, sizeof(config->metrics_addr),
+	         "127.0.0.1:9752");
+	config->health_max_lag_ms = 5 * 60 * 1000;
+	config->log_level = LOG_LEVEL_INFO;
+	config->log_format = LOG_FORMAT_LOGFMT;
 }
 
 void
@@ -248,6 +254,7 @@ static const ConfigSetting settings[] = {
      0},
     {"heartbeat_interval", KIND_DURATION,
      offsetof(Config, heartbeat_interval_ms), 0},
+    {"health_max_lag", KIND_DURATION, offsetof(Config, health_max_lag_ms), 1},
     {"dirty_keys_max", KIND_COUNT, offsetof(Config, dirty_keys_max), 1},
     {"message_max_bytes", KIND_SIZE, offsetof(Config, message_max_bytes), 1024},
 };
@@ -334,6 +341,30 @@ config_set_rescan_keys(char *name, const char **sql, const char *value,
 	return true;
 }
 
+/* metrics_addr = HOST:PORT, [IPV6]:PORT, or empty for no endpoint */
+static bool
+config_set_metrics_addr(Config *config, const char *value, const char *origin)
+{
+	char host[CONFIG_ORIGIN_MAX];
+	char port[8];
+
+	if (value[0] != '\0' &&
+	    !http_split_addr(value, host, sizeof(host), port, sizeof(port)))
+	{
+		log_error("%s: invalid metrics_addr \"%s\": use HOST:PORT, "
+		          "[IPV6]:PORT, or \"\" for no HTTP endpoint",
+		          origin, value);
+		return false;
+	}
+	if (strlen(value) >= sizeof(config->metrics_addr))
+	{
+		log_error("%s: metrics_addr is too long", origin);
+		return false;
+	}
+	snprintf(config->metrics_addr, sizeof(config->metrics_addr), "%s", value);
+	return true;
+}
+
 bool
 config_set(Config *config, const char *key, const char *value,
            const char *origin)
@@ -386,12 +417,26 @@ config_set(Config *config, const char *key, const char *value,
 	}
 	if (strcmp(key, "log_level") == 0)
 	{
-		if (!log_level_parse(value, &log_min_level))
+		if (!log_level_parse(value, &config->log_level))
 		{
 			log_error("%s: unknown log_level \"%s\"", origin, value);
 			return false;
 		}
 		return true;
+	}
+	if (strcmp(key, "log_format") == 0)
+	{
+		if (!log_format_parse(value, &config->log_format))
+		{
+			log_error("%s: unknown log_format \"%s\" (logfmt, json or text)",
+			          origin, value);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(key, "metrics_addr") == 0)
+	{
+		return config_set_metrics_addr(config, value, origin);
 	}
 	bool found;
 	bool ok = config_set_numeric(config, key, value, origin, &found);
@@ -1200,6 +1245,139 @@ config_finish(Config *config)
 			if (!config_add_table(config, g->rules[r].schema,
 			                      g->rules[r].table))
 			{
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static bool
+config_has_table(const Config *config, const char *name)
+{
+	for (int i = 0; i < config->ntables; i++)
+	{
+		if (strcmp(config->tables[i], name) == 0)
+		{
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+config_rules_equal(const ConfigGroup *a, const ConfigGroup *b)
+{
+	if (a->nrules != b->nrules)
+	{
+		return false;
+	}
+	for (int r = 0; r < a->nrules; r++)
+	{
+		const ConfigRule *x = &a->rules[r];
+		const ConfigRule *y = &b->rules[r];
+
+		if (strcmp(x->schema, y->schema) || strcmp(x->table, y->table) ||
+		    strcmp(x->column, y->column) || x->lookup != y->lookup ||
+		    x->is_monotone != y->is_monotone)
+		{
+			return false;
+		}
+	}
+	return strcmp(a->saturated_name, b->saturated_name) == 0 &&
+	       strcmp(a->saturated_seed_name, b->saturated_seed_name) == 0;
+}
+
+static bool
+config_lookups_equal(const Config *a, const Config *b)
+{
+	if (a->nlookups != b->nlookups)
+	{
+		return false;
+	}
+	for (int i = 0; i < a->nlookups; i++)
+	{
+		const ConfigLookup *x = &a->lookups[i];
+		const ConfigLookup *y = &b->lookups[i];
+
+		if (strcmp(x->name, y->name) || strcmp(x->schema, y->schema) ||
+		    strcmp(x->table, y->table) ||
+		    strcmp(x->key_column, y->key_column) ||
+		    strcmp(x->value_column, y->value_column))
+		{
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The settings only a restart applies, in the words of the message. */
+static const char *
+config_restart_setting(const Config *old, const Config *new)
+{
+	if ((old->dsn == NULL) != (new->dsn == NULL) ||
+	    (old->dsn != NULL && strcmp(old->dsn, new->dsn) != 0))
+	{
+		return "dsn";
+	}
+	if (strcmp(old->slot, new->slot) != 0 ||
+	    old->create_slot != new->create_slot)
+	{
+		return "slot or create_slot";
+	}
+	if (strcmp(old->metrics_addr, new->metrics_addr) != 0)
+	{
+		return "metrics_addr";
+	}
+	if (old->message_max_bytes != new->message_max_bytes ||
+	    old->columns_max != new->columns_max)
+	{
+		return "message_max_bytes or columns_max";
+	}
+	if (!config_lookups_equal(old, new))
+	{
+		return "the [lookup] sections";
+	}
+	return NULL;
+}
+
+bool
+config_reload_check(const Config *old, const Config *new, char *why,
+                    size_t size)
+{
+	const char *setting = config_restart_setting(old, new);
+
+	if (setting != NULL)
+	{
+		snprintf(why, size, "%s changed, which only a restart applies",
+		         setting);
+		return false;
+	}
+	/* the server filters by the table list given at START_REPLICATION */
+	for (int i = 0; i < new->ntables; i++)
+	{
+		if (!config_has_table(old, new->tables[i]))
+		{
+			snprintf(why, size,
+			         "table %s is not streamed yet, which only a restart "
+			         "applies",
+			         new->tables[i]);
+			return false;
+		}
+	}
+	for (int i = 0; i < new->ngroups; i++)
+	{
+		for (int j = 0; j < old->ngroups; j++)
+		{
+			if (strcmp(new->groups[i].name, old->groups[j].name) == 0 &&
+			    !config_rules_equal(&new->groups[i], &old->groups[j]))
+			{
+				/* keys dirtied by the old rules are not yet acknowledged:
+				 * a restart streams their changes again under the new */
+				snprintf(why, size,
+				         "the dirty or saturated rules of group \"%s\" "
+				         "changed, which only a restart applies",
+				         new->groups[i].name);
 				return false;
 			}
 		}

@@ -18,12 +18,17 @@
 #define LOG_MODULE "daemon"
 #include "apply.h"
 #include "catalog.h"
+#include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "recompute.h"
 #include "slot.h"
 #include "stream.h"
 #include "trending.h"
 
+/* The snapshot /metrics serves is at most this old while the loop runs. */
+#define DAEMON_PUBLISH_US (100 * 1000)
 /* A busy slot's holder is logged when the wait starts, then this often. */
 #define DAEMON_BUSY_LOG_US (10 * 1000 * 1000)
 /* Client-side bound of the heartbeat statement (it does no real work). */
@@ -44,17 +49,31 @@ static const char daemon_heartbeat_sql[] =
     "', $1) FROM pg_catalog.pg_current_xact_id()";
 
 static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t reload_requested = 0;
 
 static void
 daemon_on_signal(int signo)
 {
-	(void)signo;
+	if (signo == SIGHUP)
+	{
+		reload_requested = 1;
+		return;
+	}
 	stop_requested = 1;
 }
 
 typedef struct Daemon
 {
-	const Config *config; /* borrowed */
+	const Config *config;     /* borrowed from main, or owned_config */
+	Config *owned_config;     /* owned: the last configuration reloaded */
+	DaemonLoadFn load;        /* builds a configuration again on SIGHUP */
+	void *load_arg;           /* borrowed */
+	MetricsSnapshot *metrics; /* owned: counters, published for /metrics */
+	int64_t publish_due_us;
+	Http *http;             /* owned; NULL when metrics_addr is "" */
+	bool was_sql_connected; /* for counting reconnects */
+	bool was_streaming;     /* for counting reconnects */
+	bool is_ready_notified; /* READY=1 sent to the service manager */
 	Processor procs[CONFIG_PROCESSORS_MAX];
 	int nprocs;
 	Group groups[CONFIG_PROCESSORS_MAX];
@@ -73,6 +92,8 @@ typedef struct Daemon
 	int64_t stats_due_us;
 	int64_t endpos_poke_us;
 	pid_t trending_pid; /* the running trending job, or 0 */
+	int trending_fd;    /* its TrendingResult pipe */
+	int64_t trending_started_us;
 	int64_t trending_due_us;
 	int64_t heartbeat_due_us;
 	/* the heartbeat statement failed in a way a retry cannot fix */
@@ -127,6 +148,82 @@ daemon_confirmed(const Daemon *d)
 	Lsn sent = stream_sent_flush_lsn(d->stream);
 
 	return sent > d->start_confirmed ? sent : d->start_confirmed;
+}
+
+/* The processors' and groups' figures into the snapshot. */
+static void
+daemon_metrics_processors(Daemon *d, MetricsSnapshot *m)
+{
+	m->nprocs = d->nprocs;
+	for (int i = 0; i < d->nprocs; i++)
+	{
+		const Processor *p = &d->procs[i];
+		const Group *g = &d->groups[p->config->group];
+		MetricsProcessor *mp = &m->procs[i];
+
+		snprintf(mp->id, sizeof(mp->id), "%s", p->config->id);
+		snprintf(mp->challenge, sizeof(mp->challenge), "%s",
+		         p->config->challenge_id);
+		snprintf(mp->group, sizeof(mp->group), "%s", g->config->name);
+		mp->dirty_keys = (int64_t)g->dirty.count;
+		mp->batches = p->runs;
+		mp->users = p->keys_done;
+		mp->rows = p->rows_written;
+		mp->completions = p->completions;
+		mp->duration = p->duration;
+	}
+	m->ngroups = d->ngroups;
+	for (int i = 0; i < d->ngroups; i++)
+	{
+		snprintf(m->groups[i].name, sizeof(m->groups[i].name), "%s",
+		         d->groups[i].config->name);
+		m->groups[i].failures = d->groups[i].failures;
+	}
+}
+
+/*
+ * daemon_publish: refresh the snapshot /metrics and the probes read, at
+ * most every DAEMON_PUBLISH_US unless forced (a change of state). Called
+ * from the loop and from daemon_wait(), so it stays fresh during a long
+ * recompute statement too.
+ */
+static void
+daemon_publish(Daemon *d, bool force)
+{
+	MetricsSnapshot *m = d->metrics;
+	int64_t now_us = common_monotonic_us();
+	const char *schema;
+	const char *table;
+	const int64_t *counts;
+
+	if (!force && now_us < d->publish_due_us)
+	{
+		return;
+	}
+	d->publish_due_us = now_us + DAEMON_PUBLISH_US;
+	m->health_max_lag_ms = d->config->health_max_lag_ms;
+	m->is_stopping = stop_requested != 0;
+	m->is_sql_connected = recompute_is_connected(&d->rc);
+	m->is_streaming =
+	    d->stream != NULL && stream_is_connected(d->stream) && !d->is_fatal;
+	m->received = d->apply.ack.received;
+	m->flushed = d->stream != NULL ? daemon_confirmed(d) : d->start_confirmed;
+	m->server_end = d->stream != NULL ? stream_server_lsn(d->stream) : 0;
+	m->is_caught_up = apply_is_idle(&d->apply) && m->received >= m->server_end;
+	m->last_commit_unix_us = d->apply.last_commit_us;
+	m->transactions = d->apply.transactions;
+	m->ntables = 0;
+	for (int i = 0; d->apply.config != NULL &&
+	                apply_table_counts(&d->apply, i, &schema, &table, &counts);
+	     i++)
+	{
+		MetricsTable *t = &m->tables[m->ntables++];
+
+		snprintf(t->name, sizeof(t->name), "%s.%s", schema, table);
+		memcpy(t->counts, counts, sizeof(t->counts));
+	}
+	daemon_metrics_processors(d, m);
+	metrics_publish(m);
 }
 
 /*
@@ -199,6 +296,8 @@ daemon_handle_stream_state(Daemon *d, StreamState state)
 	}
 	else if (state == STREAM_LOST)
 	{
+		metrics_count_error(d->metrics, METRICS_SOURCE_REPLICATION,
+		                    "connection");
 		apply_stream_restarted(&d->apply);
 		d->stream_failures++;
 		d->stream_retry_us =
@@ -215,10 +314,13 @@ daemon_wait(void *arg, int fd, int64_t timeout_ms)
 {
 	Daemon *d = arg;
 
+	daemon_publish(d, false);
 	if (stream_is_connected(d->stream) && !d->is_fatal)
 	{
 		daemon_handle_stream_state(d,
 		                           stream_service(d->stream, fd, timeout_ms));
+		/* what this wait received or confirmed, if the snapshot is due */
+		daemon_publish(d, false);
 		return;
 	}
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -340,6 +442,17 @@ daemon_try_stream(Daemon *d, int64_t now_us)
 		d->stream_failures = 0;
 		d->stream_busy_since_us = 0;
 		apply_stream_restarted(&d->apply);
+		if (d->was_streaming)
+		{
+			d->metrics->reconnects_replication++;
+		}
+		d->was_streaming = true;
+		if (!d->is_ready_notified)
+		{
+			(void)notify_send("READY=1\nSTATUS=streaming");
+			d->is_ready_notified = true;
+		}
+		daemon_publish(d, true);
 		return;
 	}
 	if (status == PGCONN_FAIL)
@@ -355,6 +468,23 @@ daemon_try_stream(Daemon *d, int64_t now_us)
 	daemon_handle_stream_state(d, STREAM_LOST);
 }
 
+/* The SQLSTATE class of the recompute connection's last error. */
+static const char *
+daemon_error_class(const Recompute *rc, char *buf)
+{
+	const char *state =
+	    rc->conn != NULL ? pgconn_last_sqlstate(rc->conn) : NULL;
+
+	if (state == NULL || strlen(state) < 2 || pgconn_is_bad(rc->conn))
+	{
+		return "connection";
+	}
+	buf[0] = state[0];
+	buf[1] = state[1];
+	buf[2] = '\0';
+	return buf;
+}
+
 static void
 daemon_try_sql(Daemon *d, int64_t now_us)
 {
@@ -368,8 +498,11 @@ daemon_try_sql(Daemon *d, int64_t now_us)
 	if (status == PGCONN_OK)
 	{
 		d->sql_failures = 0;
+		d->metrics->reconnects_sql++;
+		daemon_publish(d, true);
 		return;
 	}
+	metrics_count_error(d->metrics, METRICS_SOURCE_SQL, "connection");
 	d->sql_failures++;
 	d->sql_retry_us =
 	    now_us + sched_backoff_ms(d->sql_failures, d->config->reconnect_min_ms,
@@ -394,6 +527,10 @@ daemon_run_batch(Daemon *d, Group *g)
 		return;
 	}
 	/* error already logged; the keys stay in flight and hold the ack */
+	char class_[3];
+
+	metrics_count_error(d->metrics, METRICS_SOURCE_RECOMPUTE,
+	                    daemon_error_class(&d->rc, class_));
 	int64_t delay_ms =
 	    sched_failed(g, common_monotonic_us(), d->config->retry_min_ms,
 	                 d->config->retry_max_ms);
@@ -434,6 +571,13 @@ daemon_heartbeat(Daemon *d, int64_t now_us)
 	status =
 	    pgconn_exec(d->rc.conn, "heartbeat", daemon_heartbeat_sql, 1, values,
 	                NULL, daemon_wait, d, DAEMON_HEARTBEAT_TIMEOUT_MS);
+	if (status != PGCONN_OK)
+	{
+		char class_[3];
+
+		metrics_count_error(d->metrics, METRICS_SOURCE_HEARTBEAT,
+		                    daemon_error_class(&d->rc, class_));
+	}
 	if (status == PGCONN_FAIL)
 	{
 		log_error("heartbeats are off until reckon restarts: the heartbeat "
@@ -596,9 +740,24 @@ daemon_log_group(const Config *config, const Group *g)
 static void
 daemon_trending(Daemon *d, int64_t now_us)
 {
-	if (d->trending_pid > 0 && trending_reap(d->trending_pid))
+	TrendingResult result;
+	MetricsSnapshot *m = d->metrics;
+
+	if (d->trending_pid > 0 &&
+	    trending_reap(d->trending_pid, d->trending_fd, &result))
 	{
 		d->trending_pid = 0;
+		m->trending_runs++;
+		m->trending_failures += result.ok ? 0 : 1;
+		m->trending_upserted += result.upserted;
+		m->trending_pruned += result.pruned;
+		metrics_histogram_observe(&m->trending_duration,
+		                          METRICS_BUCKETS_TRENDING,
+		                          now_us - d->trending_started_us);
+		if (!result.ok)
+		{
+			metrics_count_error(m, METRICS_SOURCE_TRENDING, "exit");
+		}
 	}
 	if (d->config->trending_interval_ms == 0 || d->trending_pid > 0 ||
 	    now_us < d->trending_due_us)
@@ -606,11 +765,199 @@ daemon_trending(Daemon *d, int64_t now_us)
 		return;
 	}
 	d->trending_due_us = now_us + d->config->trending_interval_ms * 1000;
-	d->trending_pid = trending_spawn(d->config);
+	d->trending_started_us = now_us;
+	d->trending_pid = trending_spawn(d->config, &d->trending_fd);
 	if (d->trending_pid < 0)
 	{
 		d->trending_pid = 0;
 	}
+}
+
+/* Timers whose interval a reload changed start again from now. */
+static void
+daemon_reload_clocks(Daemon *d, const Config *next)
+{
+	int64_t now_us = common_monotonic_us();
+
+	if (next->stats_interval_ms != d->config->stats_interval_ms)
+	{
+		d->stats_due_us = now_us + next->stats_interval_ms * 1000;
+	}
+	if (next->trending_interval_ms != d->config->trending_interval_ms)
+	{
+		d->trending_due_us = now_us + next->trending_interval_ms * 1000;
+	}
+	if (next->heartbeat_interval_ms != d->config->heartbeat_interval_ms)
+	{
+		d->heartbeat_due_us = now_us;
+	}
+}
+
+/* The reloaded processors, with the counters of those that stay. */
+static void
+daemon_reload_processors(const Daemon *d, const Config *next, Processor *procs)
+{
+	for (int i = 0; i < next->nprocessors; i++)
+	{
+		procs[i] = (Processor){.config = &next->processors[i]};
+		for (int j = 0; j < d->nprocs; j++)
+		{
+			if (strcmp(d->procs[j].config->id, next->processors[i].id) == 0)
+			{
+				procs[i] = d->procs[j];
+				procs[i].config = &next->processors[i];
+			}
+		}
+	}
+	for (int j = 0; j < d->nprocs; j++)
+	{
+		bool is_kept = false;
+
+		for (int i = 0; i < next->nprocessors; i++)
+		{
+			is_kept |=
+			    strcmp(d->procs[j].config->id, next->processors[i].id) == 0;
+		}
+		if (!is_kept)
+		{
+			log_info("reload: processor \"%s\" removed",
+			         d->procs[j].config->id);
+		}
+	}
+}
+
+/*
+ * The reloaded groups: one that keeps its name keeps its state (dirty and
+ * in-flight keys, failures, saturated keys, a rescan), its rules being the
+ * same (config_reload_check); a new one starts empty, from the changes
+ * received after the reload; one that is gone drops its keys, which then
+ * hold the acknowledged position back no more.
+ */
+static void
+daemon_reload_groups(Daemon *d, const Config *next, Group *groups)
+{
+	bool is_moved[CONFIG_PROCESSORS_MAX] = {false};
+
+	for (int i = 0; i < next->ngroups; i++)
+	{
+		const ConfigGroup *c = &next->groups[i];
+		int from = -1;
+
+		for (int j = 0; j < d->ngroups; j++)
+		{
+			from = strcmp(d->groups[j].config->name, c->name) == 0 ? j : from;
+		}
+		if (from < 0)
+		{
+			sched_group_init(&groups[i], c);
+			log_info("reload: group \"%s\" added", c->name);
+		}
+		else
+		{
+			const ConfigGroup *was = d->groups[from].config;
+
+			if (was->window_ms != c->window_ms ||
+			    was->batch_size != c->batch_size)
+			{
+				log_info("reload: group \"%s\": window %lld -> %lld ms, "
+				         "batch_size %d -> %d",
+				         c->name, (long long)was->window_ms,
+				         (long long)c->window_ms, was->batch_size,
+				         c->batch_size);
+			}
+			groups[i] = d->groups[from];
+			groups[i].config = c;
+			is_moved[from] = true;
+		}
+		groups[i].nmembers = 0;
+		for (int m = 0; m < c->nmembers; m++)
+		{
+			groups[i].members[groups[i].nmembers++] = &d->procs[c->members[m]];
+		}
+	}
+	for (int j = 0; j < d->ngroups; j++)
+	{
+		if (!is_moved[j])
+		{
+			log_info("reload: group \"%s\" removed, %zu dirty keys dropped",
+			         d->groups[j].config->name, d->groups[j].dirty.count);
+			sched_group_free(&d->groups[j]);
+		}
+	}
+}
+
+/*
+ * daemon_reload: SIGHUP, between two batches. Builds the configuration
+ * again and switches to it without touching the stream: the connection,
+ * the position, the lookups and the dirty keys of the groups that stay are
+ * kept. A configuration that is not valid, changes what only a restart
+ * can, or whose statements do not prepare is refused, and the running one
+ * stays, with the reason logged.
+ */
+static void
+daemon_reload(Daemon *d)
+{
+	Config *next = calloc(1, sizeof(Config));
+	Processor *procs = calloc(CONFIG_PROCESSORS_MAX, sizeof(Processor));
+	Group *groups = calloc(CONFIG_PROCESSORS_MAX, sizeof(Group));
+	char why[512];
+	PgconnStatus status = PGCONN_FAIL;
+
+	reload_requested = 0;
+	if (next == NULL || procs == NULL || groups == NULL)
+	{
+		common_out_of_memory("reload");
+	}
+	(void)notify_send("RELOADING=1\nSTATUS=reloading the configuration");
+	log_info("SIGHUP: reloading the configuration");
+	if (!d->load(d->load_arg, next))
+	{
+		snprintf(why, sizeof(why), "it is not valid (see above)");
+	}
+	else if (config_reload_check(d->config, next, why, sizeof(why)))
+	{
+		daemon_reload_processors(d, next, procs);
+		status = recompute_reprepare(&d->rc, next, d->procs, d->nprocs, procs,
+		                             next->nprocessors);
+		snprintf(why, sizeof(why), "%s",
+		         status == PGCONN_FAIL ? "a statement does not prepare (see "
+		                                 "above)"
+		                               : "the SQL connection is down; send "
+		                                 "SIGHUP again once it is back");
+	}
+	if (status != PGCONN_OK)
+	{
+		log_error("reload refused: %s; the running configuration stays", why);
+		config_free(next);
+		free(next);
+	}
+	else
+	{
+		memcpy(d->procs, procs, sizeof(Processor) * CONFIG_PROCESSORS_MAX);
+		d->nprocs = next->nprocessors;
+		daemon_reload_groups(d, next, groups);
+		memcpy(d->groups, groups, sizeof(Group) * CONFIG_PROCESSORS_MAX);
+		d->ngroups = next->ngroups;
+		apply_reconfigure(&d->apply, next);
+		stream_set_config(d->stream, next);
+		daemon_reload_clocks(d, next);
+		log_min_level = next->log_level;
+		log_format = next->log_format;
+		d->config = next;
+		if (d->owned_config != NULL)
+		{
+			config_free(d->owned_config);
+			free(d->owned_config);
+		}
+		d->owned_config = next;
+		log_info("configuration reloaded from %s: %d processors in %d "
+		         "groups",
+		         next->source, next->nprocessors, next->ngroups);
+	}
+	free(procs);
+	free(groups);
+	(void)notify_send("READY=1\nSTATUS=streaming");
+	daemon_publish(d, true);
 }
 
 /*
@@ -671,6 +1018,11 @@ daemon_loop(Daemon *d)
 		int64_t wait_us = INT64_MAX;
 		int next;
 
+		if (reload_requested)
+		{
+			daemon_reload(d);
+		}
+		daemon_publish(d, false);
 		daemon_try_sql(d, now_us);
 		daemon_pause_stream(d);
 		daemon_try_stream(d, now_us);
@@ -715,25 +1067,24 @@ daemon_loop(Daemon *d)
 	}
 }
 
-int
-daemon_run(const Config *config)
+/* SIGINT and SIGTERM stop, SIGHUP reloads; see daemon_on_signal(). */
+static void
+daemon_signals(void)
 {
-	Daemon *d = calloc(1, sizeof(Daemon));
-	int code = EXIT_CODE_OK;
 	struct sigaction sa;
 
-	if (d == NULL)
-	{
-		log_fatal("out of memory");
-		return EXIT_CODE_RUNTIME;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = daemon_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
+static void
+daemon_init_pipeline(Daemon *d, const Config *config)
+{
 	d->config = config;
 	d->nprocs = config->nprocessors;
 	for (int i = 0; i < d->nprocs; i++)
@@ -751,36 +1102,77 @@ daemon_run(const Config *config)
 			g->members[g->nmembers++] = &d->procs[g->config->members[m]];
 		}
 	}
-	code = daemon_setup(d);
+}
+
+/* From setup to the stop: the loop, then a last status and stats line. */
+static int
+daemon_main(Daemon *d)
+{
+	const Config *config = d->config;
+	int code = EXIT_CODE_OK;
+
+	d->stats_due_us = common_monotonic_us() + config->stats_interval_ms * 1000;
+	d->trending_due_us =
+	    common_monotonic_us() + config->trending_interval_ms * 1000;
+	d->heartbeat_due_us = common_monotonic_us();
+	d->metrics->is_started = true;
+	daemon_publish(d, true);
+	daemon_loop(d);
+	(void)notify_send("STOPPING=1\nSTATUS=stopping");
+	daemon_publish(d, true);
+	if (d->trending_pid > 0)
+	{
+		trending_stop(d->trending_pid, d->trending_fd);
+	}
+	if (d->is_fatal)
+	{
+		code = EXIT_CODE_RUNTIME;
+	}
+	else if (stop_requested)
+	{
+		log_info("stop requested: finishing");
+	}
+	stream_finish(d->stream);
+	if (code == EXIT_CODE_OK && d->config->endpos != LSN_INVALID &&
+	    stream_sent_flush_lsn(d->stream) < d->config->endpos && !stop_requested)
+	{
+		code = EXIT_CODE_RUNTIME;
+	}
+	daemon_stats(d);
+	return code;
+}
+
+int
+daemon_run(const Config *config, DaemonLoadFn load, void *load_arg)
+{
+	Daemon *d = calloc(1, sizeof(Daemon));
+	int code = EXIT_CODE_OK;
+
+	if (d == NULL || (d->metrics = calloc(1, sizeof(MetricsSnapshot))) == NULL)
+	{
+		common_out_of_memory("the daemon");
+	}
+	daemon_signals();
+	d->load = load;
+	d->load_arg = load_arg;
+	d->metrics->start_unix_us = common_now_us();
+	daemon_init_pipeline(d, config);
+	daemon_publish(d, true);
+	/* first, so a probe answers "starting" while the set-up waits */
+	if (config->metrics_addr[0] != '\0')
+	{
+		d->http = http_start(config->metrics_addr);
+		code = d->http == NULL ? EXIT_CODE_RUNTIME : EXIT_CODE_OK;
+	}
 	if (code == EXIT_CODE_OK)
 	{
-		d->stats_due_us =
-		    common_monotonic_us() + config->stats_interval_ms * 1000;
-		d->trending_due_us =
-		    common_monotonic_us() + config->trending_interval_ms * 1000;
-		d->heartbeat_due_us = common_monotonic_us();
-		daemon_loop(d);
-		if (d->trending_pid > 0)
-		{
-			trending_stop(d->trending_pid);
-		}
-		if (d->is_fatal)
-		{
-			code = EXIT_CODE_RUNTIME;
-		}
-		else if (stop_requested)
-		{
-			log_info("stop requested: finishing");
-		}
-		stream_finish(d->stream);
-		if (code == EXIT_CODE_OK && config->endpos != LSN_INVALID &&
-		    stream_sent_flush_lsn(d->stream) < config->endpos &&
-		    !stop_requested)
-		{
-			code = EXIT_CODE_RUNTIME;
-		}
-		daemon_stats(d);
+		code = daemon_setup(d);
 	}
+	if (code == EXIT_CODE_OK)
+	{
+		code = daemon_main(d);
+	}
+	http_stop(d->http);
 	stream_destroy(d->stream);
 	recompute_free(&d->rc);
 	apply_free(&d->apply);
@@ -788,6 +1180,12 @@ daemon_run(const Config *config)
 	{
 		sched_group_free(&d->groups[i]);
 	}
+	if (d->owned_config != NULL)
+	{
+		config_free(d->owned_config);
+		free(d->owned_config);
+	}
+	free(d->metrics);
 	free(d);
 	return code;
 }

@@ -100,3 +100,21 @@ log_write(LogLevel level, const char *module, const char *fmt, ...)
 		start = nl + 1;
 	}
 }
+
+LogFormat log_format = LOG_FORMAT_TEXT;
+
+bool
+log_format_parse(const char *name, LogFormat *format)
+{
+	static const char *const names[] = {"logfmt", "json", "text"};
+
+	for (int i = 0; i < 3; i++)
+	{
+		if (strcasecmp(name, names[i]) == 0)
+		{
+			*format = (LogFormat)i;
+			return true;
+		}
+	}
+	return false;
+}

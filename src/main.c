@@ -18,8 +18,6 @@
 #include "stream.h"
 #include "trending.h"
 
-#define RECKON_VERSION "0.1.0"
-
 static void
 main_usage(FILE *out)
 {
@@ -40,6 +38,12 @@ main_usage(FILE *out)
 	    "                       catalogue, see tools/reckon.conf)\n"
 	    "  -E, --endpos=LSN     exit 0 once every change up to LSN is\n"
 	    "                       recomputed and acknowledged\n"
+	    "      --metrics-addr=HOST:PORT\n"
+	    "                       serve /metrics, /healthz and /readyz here\n"
+	    "                       (default 127.0.0.1:9752; \"\" for none)\n"
+	    "      --log-format=FORMAT\n"
+	    "                       logfmt (default), json (one object per\n"
+	    "                       line) or text\n"
 	    "      --plugin-options print the wal2json options reckon streams\n"
 	    "                       with, one NAME=VALUE per line (for\n"
 	    "                       pg_recvlogical -o), and exit\n"
@@ -74,11 +78,18 @@ main_usage(FILE *out)
 	    "                               pages after a TRUNCATE (the built-in\n"
 	    "                               catalogue: all_users)\n"
 	    "  log_level (info)             trace, debug, info, warn, error\n"
+	    "  log_format (logfmt)          logfmt, json or text\n"
+	    "  metrics_addr (127.0.0.1:9752) the HTTP endpoint, \"\" = none\n"
+	    "  health_max_lag (5min)        /healthz is 503 past this lag\n"
 	    "Sections [lookup NAME] (table, key, value), [group NAME] (window,\n"
 	    "batch_size, dirty, dirty_monotone, saturated, saturated_seed,\n"
 	    "prelude, rescan_keys) and [processor ID] (challenge, sql, group,\n"
 	    "window, batch_size, create_min, dirty) describe the catalogue; see\n"
 	    "the comments of tools/reckon.conf.\n"
+	    "\n"
+	    "Signals: SIGTERM and SIGINT finish the running batch and stop;\n"
+	    "SIGHUP reloads the configuration file (or keeps the running one\n"
+	    "and logs why).\n"
 	    "\n"
 	    "Exit status: 0 stopped cleanly or reached --endpos, 1 runtime\n"
 	    "failure, 2 usage or configuration error.\n");
@@ -109,6 +120,8 @@ typedef struct MainOptions
 	const char *config_path;
 	const char *dsn;
 	const char *slot;
+	const char *metrics_addr;
+	const char *log_format;
 	bool create_slot;
 	Lsn endpos;
 	int verbose;
@@ -129,6 +142,8 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	    {"once", no_argument, NULL, 2},
 	    {"now", required_argument, NULL, 3},
 	    {"plugin-options", no_argument, NULL, 4},
+	    {"metrics-addr", required_argument, NULL, 5},
+	    {"log-format", required_argument, NULL, 6},
 	    {NULL, 0, NULL, 0}};
 	int c;
 
@@ -155,6 +170,19 @@ main_parse(int argc, char **argv, MainOptions *opts)
 				break;
 			case 4:
 				opts->is_plugin_options = true;
+				break;
+			case 5:
+				opts->metrics_addr = optarg;
+				break;
+			case 6:
+				/* at once, so configuration errors come in this format */
+				if (!log_format_parse(optarg, &log_format))
+				{
+					main_usage_error("invalid --log-format (logfmt, json or "
+					                 "text):",
+					                 optarg);
+				}
+				opts->log_format = optarg;
 				break;
 			case 'c':
 				opts->config_path = optarg;
@@ -204,6 +232,40 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	}
 }
 
+/*
+ * main_load_config: the configuration file (or the embedded default), then
+ * the command line over it: at start, and again on SIGHUP. False (logged,
+ * naming the file and line or the option) when it is not valid; config is
+ * then only to be freed.
+ */
+static bool
+main_load_config(void *arg, Config *config)
+{
+	const MainOptions *opts = arg;
+
+	config_init(config);
+	if (!config_load_file(config, opts->config_path) ||
+	    (opts->dsn && !config_set(config, "dsn", opts->dsn, "--dsn")) ||
+	    (opts->slot && !config_set(config, "slot", opts->slot, "--slot")) ||
+	    (opts->metrics_addr &&
+	     !config_set(config, "metrics_addr", opts->metrics_addr,
+	                 "--metrics-addr")) ||
+	    (opts->log_format &&
+	     !config_set(config, "log_format", opts->log_format, "--log-format")) ||
+	    !config_finish(config))
+	{
+		return false;
+	}
+	config->create_slot = config->create_slot || opts->create_slot;
+	config->endpos = opts->endpos;
+	if (opts->verbose > 0)
+	{
+		config->log_level =
+		    opts->verbose > 1 ? LOG_LEVEL_TRACE : LOG_LEVEL_DEBUG;
+	}
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -219,22 +281,14 @@ main(int argc, char **argv)
 		argv++;
 	}
 	main_parse(argc, argv, &opts);
-	config_init(&config);
-	if (!config_load_file(&config, opts.config_path) ||
-	    (opts.dsn && !config_set(&config, "dsn", opts.dsn, "--dsn")) ||
-	    (opts.slot && !config_set(&config, "slot", opts.slot, "--slot")) ||
-	    !config_finish(&config))
+	if (!main_load_config(&opts, &config))
 	{
 		/* error already logged */
 		config_free(&config);
 		exit(EXIT_CODE_USAGE);
 	}
-	config.create_slot = config.create_slot || opts.create_slot;
-	config.endpos = opts.endpos;
-	if (opts.verbose > 0)
-	{
-		log_min_level = opts.verbose > 1 ? LOG_LEVEL_TRACE : LOG_LEVEL_DEBUG;
-	}
+	log_min_level = config.log_level;
+	log_format = config.log_format;
 	if (opts.is_plugin_options)
 	{
 		char options[STREAM_OPTIONS_MAX];
@@ -246,13 +300,15 @@ main(int argc, char **argv)
 	}
 	else if (opts.is_trending)
 	{
-		code = trending_run_once(&config, opts.now ? opts.now : "now")
+		TrendingResult result = {0};
+
+		code = trending_run_once(&config, opts.now ? opts.now : "now", &result)
 		           ? EXIT_CODE_OK
 		           : EXIT_CODE_RUNTIME;
 	}
 	else
 	{
-		code = daemon_run(&config);
+		code = daemon_run(&config, main_load_config, &opts);
 	}
 	config_free(&config);
 	exit(code);

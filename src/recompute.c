@@ -48,11 +48,13 @@ recompute_statement_name(const Processor *p, char *buf, size_t size)
 	snprintf(buf, size, "reckon_%s", p->config->id);
 }
 
+/* $1 the batch's keys, $2 the challenge id, $3 create_min */
+static const unsigned int recompute_param_types[3] = {
+    PGCONN_TYPE_INT8_ARRAY, PGCONN_TYPE_TEXT, PGCONN_TYPE_INT8};
+
 PgconnStatus
 recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
 {
-	static const unsigned int types[3] = {PGCONN_TYPE_INT8_ARRAY,
-	                                      PGCONN_TYPE_TEXT, PGCONN_TYPE_INT8};
 	PgconnStatus status;
 
 	pgconn_finish(rc->conn);
@@ -98,13 +100,121 @@ recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
 		         "\"%s\"",
 		         procs[i].config->sql_name, procs[i].config->id);
 		status = pgconn_prepare(rc->conn, what, name, procs[i].config->sql_text,
-		                        3, types);
+		                        3, recompute_param_types);
 		if (status != PGCONN_OK)
 		{
 			pgconn_finish(rc->conn);
 			rc->conn = NULL;
 			return status;
 		}
+	}
+	return PGCONN_OK;
+}
+
+/* DEALLOCATE a statement recompute_connect or a reload prepared. */
+static PgconnStatus
+recompute_deallocate(Recompute *rc, const char *name)
+{
+	char sql[CONFIG_NAME_MAX + 64];
+
+	/* name is "reckon_" and a processor id, an identifier config checked */
+	snprintf(sql, sizeof(sql), "DEALLOCATE \"%s\"", name);
+	return pgconn_exec(rc->conn, "deallocate", sql, 0, NULL, NULL, rc->wait,
+	                   rc->wait_arg, 60 * 1000);
+}
+
+static const Processor *
+recompute_find(const Processor *procs, int nprocs, const char *id)
+{
+	for (int i = 0; i < nprocs; i++)
+	{
+		if (strcmp(procs[i].config->id, id) == 0)
+		{
+			return &procs[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Prepare each of procs under "reckon_check_ID" and deallocate it: whether
+ * every statement of a reloaded configuration prepares, before anything
+ * running is touched.
+ */
+static PgconnStatus
+recompute_check(Recompute *rc, const Processor *procs, int nprocs)
+{
+	PgconnStatus status = PGCONN_OK;
+
+	for (int i = 0; i < nprocs && status == PGCONN_OK; i++)
+	{
+		char name[CONFIG_NAME_MAX + 16];
+		char what[512];
+
+		snprintf(name, sizeof(name), "reckon_check_%s", procs[i].config->id);
+		snprintf(what, sizeof(what),
+		         "prepare statement \"%s\" of processor \"%s\" (reload)",
+		         procs[i].config->sql_name, procs[i].config->id);
+		status = pgconn_prepare(rc->conn, what, name, procs[i].config->sql_text,
+		                        3, recompute_param_types);
+		if (status == PGCONN_OK)
+		{
+			status = recompute_deallocate(rc, name);
+		}
+	}
+	return status;
+}
+
+PgconnStatus
+recompute_reprepare(Recompute *rc, const Config *config, const Processor *old,
+                    int nold, const Processor *procs, int nprocs)
+{
+	PgconnStatus status;
+
+	if (!recompute_is_connected(rc))
+	{
+		log_error("the SQL connection is down, so the reloaded statements "
+		          "cannot be checked");
+		return PGCONN_RETRY;
+	}
+	status = recompute_check(rc, procs, nprocs);
+	if (status != PGCONN_OK)
+	{
+		return status;
+	}
+	rc->config = config;
+	for (int i = 0; i < nold && status == PGCONN_OK; i++)
+	{
+		const Processor *p = recompute_find(procs, nprocs, old[i].config->id);
+		char name[CONFIG_NAME_MAX + 16];
+
+		if (p == NULL || strcmp(p->config->sql_text, old[i].config->sql_text))
+		{
+			recompute_statement_name(&old[i], name, sizeof(name));
+			status = recompute_deallocate(rc, name);
+		}
+	}
+	for (int i = 0; i < nprocs && status == PGCONN_OK; i++)
+	{
+		const Processor *o = recompute_find(old, nold, procs[i].config->id);
+		char name[CONFIG_NAME_MAX + 16];
+
+		if (o == NULL || strcmp(o->config->sql_text, procs[i].config->sql_text))
+		{
+			recompute_statement_name(&procs[i], name, sizeof(name));
+			status = pgconn_prepare(rc->conn, "prepare (reload)", name,
+			                        procs[i].config->sql_text, 3,
+			                        recompute_param_types);
+		}
+	}
+	if (status != PGCONN_OK)
+	{
+		/*
+		 * Checked a moment ago, so the connection failed: the reconnect
+		 * prepares the new configuration's statements from the start.
+		 */
+		pgconn_finish(rc->conn);
+		rc->conn = NULL;
 	}
 	return PGCONN_OK;
 }
@@ -373,6 +483,8 @@ recompute_account(Recompute *rc, Processor *p, const Batch *batch,
 	p->keys_done += batch->nkeys;
 	p->rows_written += rows;
 	p->completions += completions;
+	metrics_histogram_observe(&p->duration, METRICS_BUCKETS_RECOMPUTE,
+	                          elapsed_us);
 	if (elapsed_us > p->slowest_us)
 	{
 		p->slowest_us = elapsed_us;

@@ -74,6 +74,14 @@ stream_create(const Config *config, StreamCallbacks callbacks, void *arg)
 	return stream;
 }
 
+void
+stream_set_config(Stream *stream, const Config *config)
+{
+	/* the same slot and tables: the command already sent stays right */
+	ASSERT(strcmp(stream->config->slot, config->slot) == 0);
+	stream->config = config;
+}
+
 static void
 stream_close(Stream *stream)
 {

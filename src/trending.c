@@ -10,6 +10,7 @@
  */
 #include "trending.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,7 +154,8 @@ trending_apply(Pgconn *conn, const TrendingKind *kind,
 
 /* One (type, version): stage, analyze, diff, analyze, apply. */
 static bool
-trending_scores(Pgconn *conn, const TrendingKind *kind, const char *now_text)
+trending_scores(Pgconn *conn, const TrendingKind *kind, const char *now_text,
+                TrendingResult *result)
 {
 	const char *values[2] = {kind->version, now_text};
 	int64_t start_us = common_monotonic_us();
@@ -175,6 +177,8 @@ trending_scores(Pgconn *conn, const TrendingKind *kind, const char *now_text)
 		(void)trending_exec(conn, "rollback", "ROLLBACK", 0, NULL, NULL);
 		return false;
 	}
+	result->upserted += counts[0] + counts[1];
+	result->pruned += counts[2];
 	log_info("scores %s/%s: %" PRId64 " rows written, %" PRId64
 	         " pruned in %.1f ms (%" PRId64 " new, %" PRId64 " changed)",
 	         kind->type, kind->version, counts[0] + counts[1], counts[2],
@@ -230,7 +234,8 @@ trending_winners(Pgconn *conn, const char *now_text)
 }
 
 bool
-trending_run_once(const Config *config, const char *now_text)
+trending_run_once(const Config *config, const char *now_text,
+                  TrendingResult *result)
 {
 	int64_t start_us = common_monotonic_us();
 	PgconnStatus status;
@@ -247,7 +252,7 @@ trending_run_once(const Config *config, const char *now_text)
 	for (size_t i = 0;
 	     ok && i < sizeof(trending_kinds) / sizeof(trending_kinds[0]); i++)
 	{
-		ok = trending_scores(conn, &trending_kinds[i], now_text);
+		ok = trending_scores(conn, &trending_kinds[i], now_text, result);
 	}
 	ok = ok && trending_winners(conn, now_text) &&
 	     trending_exec_named(conn, "tastemaker", 0, NULL, &tastemakers);
@@ -261,18 +266,37 @@ trending_run_once(const Config *config, const char *now_text)
 	return ok;
 }
 
+/*
+ * The child's figures travel back through a pipe, as one TrendingResult
+ * written at its end: far below PIPE_BUF, so the write is atomic, and a
+ * child that dies first leaves the pipe empty (counted as failed).
+ */
 pid_t
-trending_spawn(const Config *config)
+trending_spawn(const Config *config, int *result_fd)
 {
-	pid_t pid = fork();
+	int fds[2];
+	pid_t pid;
 
+	if (pipe(fds) != 0)
+	{
+		log_error("could not create a pipe for the trending job: %m");
+		return -1;
+	}
+	/* reckon execs nothing, so this only keeps the fd out of tidiness */
+	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	pid = fork();
 	if (pid < 0)
 	{
 		log_error("could not fork the trending job: %m");
+		close(fds[0]);
+		close(fds[1]);
 		return -1;
 	}
 	if (pid == 0)
 	{
+		TrendingResult result = {0};
+		ssize_t written;
+
 		/*
 		 * The child: default signals, so the parent's SIGTERM stops it, and
 		 * _exit, so nothing of the parent's (its libpq connections above
@@ -280,15 +304,22 @@ trending_spawn(const Config *config)
 		 */
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_IGN);
-		_exit(trending_run_once(config, "now") ? EXIT_CODE_OK
-		                                       : EXIT_CODE_RUNTIME);
+		signal(SIGHUP, SIG_IGN);
+		close(fds[0]);
+		result.ok = trending_run_once(config, "now", &result);
+		written = write(fds[1], &result, sizeof(result));
+		_exit(result.ok && written == (ssize_t)sizeof(result)
+		          ? EXIT_CODE_OK
+		          : EXIT_CODE_RUNTIME);
 	}
+	close(fds[1]);
+	*result_fd = fds[0];
 	log_info("trending job started, pid %d", (int)pid);
 	return pid;
 }
 
 bool
-trending_reap(pid_t pid)
+trending_reap(pid_t pid, int result_fd, TrendingResult *result)
 {
 	int wstatus;
 	pid_t done = waitpid(pid, &wstatus, WNOHANG);
@@ -297,6 +328,7 @@ trending_reap(pid_t pid)
 	{
 		return false;
 	}
+	memset(result, 0, sizeof(*result));
 	if (done < 0)
 	{
 		log_error("could not wait for the trending job %d: %m", (int)pid);
@@ -309,15 +341,23 @@ trending_reap(pid_t pid)
 		          WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
 		                             : WTERMSIG(wstatus));
 	}
+	else if (read(result_fd, result, sizeof(*result)) !=
+	         (ssize_t)sizeof(*result))
+	{
+		log_error("trending job %d exited without its figures", (int)pid);
+		memset(result, 0, sizeof(*result));
+	}
+	close(result_fd);
 	return true;
 }
 
 void
-trending_stop(pid_t pid)
+trending_stop(pid_t pid, int result_fd)
 {
 	int wstatus;
 
 	kill(pid, SIGTERM);
 	(void)waitpid(pid, &wstatus, 0);
+	close(result_fd);
 	log_info("trending job %d stopped", (int)pid);
 }

@@ -41,7 +41,7 @@ FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -g -O1 \
 	$(FUZZ_SANITIZE) -Iinclude -I$(BUILD) -I$(PG_INCLUDEDIR)
-FUZZ_LDLIBS = -lpq -lm
+FUZZ_LDLIBS = -lpq -lmicrohttpd -lpthread -lm
 
 # What decode.c and config.c link against, and nothing else: the fuzz build
 # does not depend on the libpq modules.

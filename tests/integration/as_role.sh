@@ -22,6 +22,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${RECKON_BIN:-$root/bin/reckon}
 
+# The daemon's HTTP endpoint is off unless a test asks for one: two reckons
+# run at once in some tests, and a developer's own reckon may hold the
+# default port. After "trending", so that the subcommand stays first.
+args=("$@")
+if [ "$(basename "$bin")" = reckon ] && [[ " $* " != *" --metrics-addr"* ]]; then
+	if [ "${1:-}" = trending ]; then
+		args=(trending --metrics-addr= "${@:2}")
+	else
+		args=(--metrics-addr= "$@")
+	fi
+fi
+
 # RECKON_VALGRIND=1 (make valgrind): run it under valgrind's memcheck; an
 # error, or memory definitely lost at exit, fails the run with status 99
 run=("$bin")
@@ -31,7 +43,7 @@ if [ -n "${RECKON_VALGRIND:-}" ]; then
 		--log-file="${RECKON_VALGRIND_LOG:-/dev/stderr}" "$bin")
 fi
 if [ -z "${RECKON_ROLE:-}" ]; then
-	exec "${run[@]}" "$@"
+	exec "${run[@]}" "${args[@]}"
 fi
 if [ -n "${RECKON_ROLE_STATE:-}" ] && [ -n "${PGDATABASE:-}" ]; then
 	marker="$RECKON_ROLE_STATE/roles-applied.$PGDATABASE"
@@ -50,4 +62,4 @@ if [ -n "${RECKON_ROLE_STATE:-}" ] && [ -n "${PGDATABASE:-}" ]; then
 		exec 9>&-
 	fi
 fi
-PGUSER=$RECKON_ROLE exec "${run[@]}" "$@"
+PGUSER=$RECKON_ROLE exec "${run[@]}" "${args[@]}"

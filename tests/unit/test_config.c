@@ -450,11 +450,34 @@ test_config_set_special(void **state)
 	assert_true(config_set(&config, "dsn", "dbname=b", "t"));
 	assert_string_equal(config.dsn, "dbname=b");
 
+	/* kept in the configuration: main() applies them once it is valid */
 	assert_true(config_set(&config, "log_level", "WARN", "t"));
-	assert_int_equal(log_min_level, LOG_LEVEL_WARN);
+	assert_int_equal(config.log_level, LOG_LEVEL_WARN);
 	assert_true(config_set(&config, "log_level", "trace", "t"));
-	assert_int_equal(log_min_level, LOG_LEVEL_TRACE);
-	log_min_level = LOG_LEVEL_INFO;
+	assert_int_equal(config.log_level, LOG_LEVEL_TRACE);
+	assert_int_equal(log_min_level, LOG_LEVEL_INFO);
+	assert_false(config_set(&config, "log_level", "loud", "t"));
+	assert_true(config_set(&config, "log_format", "json", "t"));
+	assert_int_equal(config.log_format, LOG_FORMAT_JSON);
+	assert_false(config_set(&config, "log_format", "xml", "t"));
+
+	/* the HTTP endpoint's address: checked when set, "" turns it off */
+	assert_string_equal(config.metrics_addr, "127.0.0.1:9752");
+	assert_true(config_set(&config, "metrics_addr", "0.0.0.0:9100", "t"));
+	assert_string_equal(config.metrics_addr, "0.0.0.0:9100");
+	assert_true(config_set(&config, "metrics_addr", "[::1]:9752", "t"));
+	assert_true(config_set(&config, "metrics_addr", ":9752", "t"));
+	assert_true(config_set(&config, "metrics_addr", "", "t"));
+	assert_string_equal(config.metrics_addr, "");
+	assert_false(config_set(&config, "metrics_addr", "localhost", "t"));
+	assert_false(config_set(&config, "metrics_addr", "host:0", "t"));
+	assert_false(config_set(&config, "metrics_addr", "host:65536", "t"));
+	assert_false(config_set(&config, "metrics_addr", "host:+80", "t"));
+	assert_false(config_set(&config, "metrics_addr", "::1:9752", "t"));
+	assert_false(config_set(&config, "metrics_addr", "[::1]9752", "t"));
+	assert_true(config_set(&config, "health_max_lag", "30s", "t"));
+	assert_int_equal(config.health_max_lag_ms, 30000);
+	assert_false(config_set(&config, "health_max_lag", "0", "t"));
 
 	config_free(&config);
 	assert_null(config.dsn);
