@@ -71,7 +71,6 @@ typedef struct Daemon
 	MetricsSnapshot *metrics; /* owned: counters, published for /metrics */
 	int64_t publish_due_us;
 	Http *http;             /* owned; NULL when metrics_addr is "" */
-	bool was_sql_connected; /* for counting reconnects */
 	bool was_streaming;     /* for counting reconnects */
 	bool is_ready_notified; /* READY=1 sent to the service manager */
 	Processor procs[CONFIG_PROCESSORS_MAX];
