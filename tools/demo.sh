@@ -53,10 +53,11 @@ for _ in $(seq 1 50); do
 done
 # --pid: tail (and the pipeline after it) ends when reckon does
 echo "demo: what feeds each challenge (from reckon's configuration):"
-grep 'feeds' "$CLUSTER_DIR/reckon.log" | sed 's/^.*INFO  daemon: /  /'
+# the log is logfmt: show the text of msg="...", its quotes unescaped
+grep 'feeds' "$CLUSTER_DIR/reckon.log" | sed -e 's/^.* msg="/  /' -e 's/"$//' -e 's/\\"/"/g'
 tail -n 0 -F --pid="$RECKON_PID" "$CLUSTER_DIR/reckon.log" 2>/dev/null |
 	grep --line-buffered 'completed challenge' |
-	sed -u 's/^.*completed challenge /  completed /' &
+	sed -u -e 's/^.*completed challenge /  completed /' -e 's/"$//' -e 's/\\"/"/g' &
 TAIL_PID=$!
 
 # One long-lived session drives the writes: each statement is its own
@@ -132,13 +133,13 @@ grep -o '[0-9.]* ms after its commit' "$CLUSTER_DIR/reckon.log" |
 		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 		return n
 	}'
-grep 'stats:' "$CLUSTER_DIR/reckon.log" | tail -n 1 | sed 's/^.*stats: /demo: reckon stats: /'
+grep 'stats:' "$CLUSTER_DIR/reckon.log" | tail -n 1 | sed -e 's/^.*stats: /demo: reckon stats: /' -e 's/"$//'
 
 # One trending cycle, as the daemon runs it every hour (on a Friday it also
 # pays the weekly winners).
 echo "demo: one trending cycle (reckon trending --once):"
 "$ROOT/bin/reckon" trending --once 2>&1 | grep -E 'scores|winners|cycle done' |
-	sed 's/^.*INFO  trending: /  /'
+	sed -e 's/^.* msg="/  /' -e 's/"$//' -e 's/\\"/"/g'
 psql -X -q -c "select 'track scores' as what, count(*) from track_trending_scores
 	union all select 'playlist scores', count(*) from playlist_trending_scores
 	union all select 'tastemaker rows', count(*) from user_challenges where challenge_id = 't'"

@@ -99,7 +99,7 @@ faults_finish "a huge and a long transaction during the workload"
 # peak RSS: the largest of the last stats line of every reckon process
 peak=0
 for f in "$FAULTS_LOGS"/reckon.*.log; do
-	kb=$(sed -n 's/.* stats: .* peak RSS \([0-9]*\) kB.*/\1/p' "$f" | tail -n 1)
+	kb=$(sed -n 's/.*[ "]stats: .* peak RSS \([0-9]*\) kB.*/\1/p' "$f" | tail -n 1)
 	[ -n "$kb" ] && [ "$kb" -gt "$peak" ] && peak=$kb
 done
 faults_count peak_rss_kb "$peak"

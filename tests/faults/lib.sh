@@ -348,13 +348,16 @@ faults_check_sent_monotonic()
 			return v
 		}
 		FNR == 1 { max = -1 }
-		/ status update: write / {
-			split($NF, p, "/")
+		/[ "]status update: write / {
+			# the last word, without the closing quote of msg="..."
+			lsn = $NF
+			sub(/"$/, "", lsn)
+			split(lsn, p, "/")
 			v = hex(p[1]) * 4294967296 + hex(p[2])
 			sent++
 			if (v < max) {
 				bad++
-				if (bad <= 5) printf "%s: flush %s after a higher one\n", FILENAME, $NF
+				if (bad <= 5) printf "%s: flush %s after a higher one\n", FILENAME, lsn
 			}
 			if (v > max) max = v
 		}
@@ -376,7 +379,7 @@ faults_messages()
 	local f total=0 n
 	for f in "$FAULTS_LOGS"/reckon.*.log; do
 		[ -f "$f" ] || continue
-		n=$(sed -n 's/.* stats: .* messages \([0-9][0-9]*\) .*/\1/p' "$f" | tail -n 1)
+		n=$(sed -n 's/.*[ "]stats: .* messages \([0-9][0-9]*\) .*/\1/p' "$f" | tail -n 1)
 		total=$((total + ${n:-0}))
 	done
 	echo "$total"

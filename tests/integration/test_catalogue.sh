@@ -84,7 +84,7 @@ q "create function public.uc_count() returns trigger language plpgsql as 'begin 
 q "create trigger uc_count after insert or update or delete on public.user_challenges for each row execute function public.uc_count()"
 q "update users set name = name; update user_events set referrer = referrer; update tracks set owner_id = owner_id; update comments set user_id = user_id; update follows set is_delete = is_delete" >/dev/null
 RECKON_LOG="$CLUSTER_DIR/touch.log" reckon_catch_up || exit 1
-ran=$(grep -c 'processor "' "$CLUSTER_DIR/touch.log")
+ran=$(grep -c 'processor \\"' "$CLUSTER_DIR/touch.log")
 [ "$ran" -gt 0 ] && ok "touching every source row ran $ran recomputes" || not_ok "no recompute ran"
 check_eq "which wrote nothing (counting trigger)" "0" "$(q "select n from uc_writes")"
 q "select pg_stat_force_next_flush()" >/dev/null

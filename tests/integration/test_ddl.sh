@@ -30,7 +30,7 @@ bad_config()
 	out=$(timeout 60 "$RECKON" -c "$conf.bad" --endpos "$(lsn_now)" 2>&1)
 	rc=$?
 	if [ $rc -eq 2 ] && printf '%s\n' "$out" | grep -Eq "$want"; then
-		ok "$name: exit 2, $(printf '%s\n' "$out" | grep -E "$want" | head -n 1 | sed 's/.*ERROR *//')"
+		ok "$name: exit 2, $(printf '%s\n' "$out" | grep -E "$want" | head -n 1 | sed 's/.* msg=//')"
 	else
 		not_ok "$name: exit 2 and /$want/" "exit $rc: $(printf '%s\n' "$out" | tail -n 5)"
 	fi
@@ -38,16 +38,16 @@ bad_config()
 
 bad_config "a rule's column does not exist" \
 	's/^dirty = public.comments.user_id$/dirty = public.comments.author_id/' \
-	'ddl\.conf\.bad:[0-9]+: group "c", dirty rule public\.comments\.author_id: table public\.comments has no column "author_id"'
+	'ddl\.conf\.bad:[0-9]+: group \\"c\\", dirty rule public\.comments\.author_id: table public\.comments has no column \\"author_id\\"'
 bad_config "a rule's table does not exist" \
 	's/^dirty = public.comments.user_id$/dirty = public.remarks.user_id/' \
-	'ddl\.conf\.bad:[0-9]+: group "c", dirty rule public\.remarks\.user_id: table public\.remarks does not exist'
+	'ddl\.conf\.bad:[0-9]+: group \\"c\\", dirty rule public\.remarks\.user_id: table public\.remarks does not exist'
 bad_config "a rule's column is not an integer" \
 	's/^dirty = public.comments.user_id$/dirty = public.comments.entity_type/' \
-	'column "entity_type" of public\.comments is of type text; a key must be an integer'
+	'column \\"entity_type\\" of public\.comments is of type text; a key must be an integer'
 bad_config "a lookup's column does not exist" \
 	's/^value = owner_id$/value = owner/' \
-	'ddl\.conf\.bad:[0-9]+: lookup "track_owner": table public\.tracks has no column "owner"'
+	'ddl\.conf\.bad:[0-9]+: lookup \\"track_owner\\": table public\.tracks has no column \\"owner\\"'
 check_eq "nothing was acknowledged by a rejected configuration" "$start" "$(slot_confirmed)"
 
 log=$CLUSTER_DIR/reckon.log
@@ -91,7 +91,7 @@ else
 	wait $pid
 	check_eq "reckon stops at a change without the rule's column: exit 1" "1" "$?"
 fi
-want='public\.comments has no column "user_id": was it dropped or renamed\? the dirty rule of group "c" \(.*ddl\.conf:[0-9]+\) needs it'
+want='public\.comments has no column \\"user_id\\": was it dropped or renamed\? the dirty rule of group \\"c\\" \(.*ddl\.conf:[0-9]+\) needs it'
 if grep -Eq "$want" "$log"; then
 	ok "the error names the table, the column, the group and its line"
 else

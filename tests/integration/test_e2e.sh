@@ -15,7 +15,7 @@ RECKON_LOG=$CLUSTER_DIR/e2e_reckon.log
 reckon_catch_up || exit 1
 check_eq "the track_owner map loads every track, through several FETCHes" \
 	"$(q "select count(*) from tracks")" \
-	"$(sed -n 's/.*lookup "track_owner" loaded: \([0-9]*\) entries.*/\1/p' "$RECKON_LOG" | head -n 1)"
+	"$(sed -n 's/.*lookup \\"track_owner\\" loaded: \([0-9]*\) entries.*/\1/p' "$RECKON_LOG" | head -n 1)"
 check_eq "249 plays: p1 row at step 249, incomplete, no p2" \
 	"p1|ff:250|f|249|" \
 	"$(q "select string_agg(concat_ws('|', challenge_id, specifier, is_complete, current_step_count, completed_at), ',') from user_challenges where user_id = 255 and challenge_id like 'p%'")|"
@@ -96,6 +96,6 @@ check_eq "an unknown setting exits 2" "2" "$?"
 echo "$msg" | grep -q "$bad:3" && ok "the error names the file and line" || not_ok "config error message: $msg"
 msg=$("$RECKON" --slot missing_slot 2>&1)
 check_eq "a missing slot exits 1" "1" "$?"
-echo "$msg" | grep -q 'replication slot "missing_slot" does not exist' && ok "the error names the slot" || not_ok "missing slot message: $msg"
+echo "$msg" | grep -q 'replication slot \\"missing_slot\\" does not exist' && ok "the error names the slot" || not_ok "missing slot message: $msg"
 rm -f "$bad"
 test_done

@@ -52,10 +52,10 @@ wait_log()
 while_failing()
 {
 	local name=$1 challenge=$2 user=$3 end=$4
-	if wait_log "group \"$challenge\" has failed 5 times in a row"; then
+	if wait_log 'group \\"'"$challenge"'\\" has failed 5 times in a row'; then
 		ok "$name: reported after 5 failed attempts"
 	else
-		not_ok "$name: reported after 5 failed attempts" "$(grep -E "group \"$challenge\"" "$log" | tail -n 3)"
+		not_ok "$name: reported after 5 failed attempts" "$(grep -E 'group \\"'"$challenge"'\\"' "$log" | tail -n 3)"
 	fi
 	check_eq "$name: the row is not written" "0" "$(written "$challenge" "$user")"
 	if lsn_ge "$(slot_confirmed)" "$end"; then

@@ -186,7 +186,7 @@ for _ in $(seq 1 100); do
 	[ "$(grep -c 'configuration reloaded' "$log")" -ge 2 ] && break
 	sleep 0.1
 done
-grep -q 'reload: processor "c" removed' "$log" && ok "processor c removed" || not_ok "no removal logged"
+grep -q 'reload: processor \\"c\\" removed' "$log" && ok "processor c removed" || not_ok "no removal logged"
 q "insert into comments(comment_id, user_id) values (3, 2)"
 end=$(lsn_now)
 wait_confirmed "$end" 30 || not_ok "confirmed $(slot_confirmed)"

@@ -68,7 +68,7 @@ log=$CLUSTER_DIR/reckon2.log
 pid=$!
 settle
 check_eq "restarted: one saturated key read at start" "1" \
-	"$(sed -n 's/.*group "plays": \([0-9]*\) saturated keys at start.*/\1/p' "$log")"
+	"$(sed -n 's/.*group \\"plays\\": \([0-9]*\) saturated keys at start.*/\1/p' "$log")"
 for _ in $(seq 1 3); do q "insert into plays(play_item_id) values (11)" >/dev/null; done
 settle
 check_eq "and the saturated artist's next plays are skipped" "3" "$(skipped)"
@@ -108,5 +108,5 @@ check_oracle "at the end"
 kill -TERM $pid
 wait $pid
 check_eq "reckon stops cleanly" "0" "$?"
-grep -E "ERROR|FATAL" "$log" | head -n 5
+grep -E "level=(error|fatal)" "$log" | head -n 5
 test_done

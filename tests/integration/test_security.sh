@@ -361,7 +361,7 @@ c="$CLUSTER_DIR/quoted.conf"
 sed 's/^\[lookup track_owner\]$/[lookup weird]\ntable = public.Owner$Map\nkey = Track$Id\nvalue = Owner$Id\n\n&/' \
 	"$ROOT/tools/reckon.conf" >"$c"
 check_cmd "c. a lookup on a mixed-case table with \$ in its names loads, quoted" 0 \
-	'lookup "weird" loaded: 2 entries from public.Owner\$Map' "$RECKON" -c "$c" --endpos "$(lsn_now)"
+	'lookup \\"weird\\" loaded: 2 entries from public.Owner\$Map' "$RECKON" -c "$c" --endpos "$(lsn_now)"
 
 # ----------------------------------------------------------------------
 # b. No secret in the output
@@ -439,9 +439,9 @@ secret_run "a wrong password in the configuration" 1 'password authentication fa
 	"$reckon_bin" -c "$(cfg "dsn = ${kv%"$SECRET"}$WRONG" "log_level = trace")" --endpos "$(lsn_now)"
 secret_run "a closed port" 1 'Connection refused' \
 	"$reckon_bin" -vv --dsn "host=127.0.0.1 port=$closed dbname=$db user=$ROLE password=$SECRET" --endpos "$(lsn_now)"
-secret_run "a wrong database" 1 'database "nosuchdb" does not exist' \
+secret_run "a wrong database" 1 'database \\"nosuchdb\\" does not exist' \
 	"$reckon_bin" -vv --dsn "postgresql://$ROLE:$SECRET@127.0.0.1:$PGPORT/nosuchdb" --endpos "$(lsn_now)"
-secret_run "a missing slot" 1 'replication slot "missing_slot" does not exist' \
+secret_run "a missing slot" 1 'replication slot \\"missing_slot\\" does not exist' \
 	"$reckon_bin" -vv --dsn "$kv" --slot missing_slot --endpos "$(lsn_now)"
 secret_run "trending --once with a wrong password" 1 'password authentication failed' \
 	"$reckon_bin" trending --once --dsn "${kv%"$SECRET"}$WRONG"
@@ -451,19 +451,19 @@ secret_run "a malformed URI (unclosed IPv6 bracket)" 1 'IPv6 host address' \
 	"$reckon_bin" --dsn "postgresql://$ROLE:$SECRET@[127.0.0.1:$PGPORT/$db" --endpos "$(lsn_now)"
 secret_run "a conninfo with an unterminated quote" 1 'unterminated quoted string' \
 	"$reckon_bin" --dsn "host=127.0.0.1 password='$SECRET" --endpos "$(lsn_now)"
-secret_run "a conninfo with the password as a key" 1 'missing "=" after' \
+secret_run "a conninfo with the password as a key" 1 'missing \\"=\\" after' \
 	"$reckon_bin" --dsn "host=127.0.0.1 $SECRET port=$PGPORT" --endpos "$(lsn_now)"
 secret_run "an unquoted --dsn: the password word is an unexpected argument" 2 'unexpected argument "password=\*\*\*\*"' \
 	"$reckon_bin" --dsn "host=127.0.0.1" "password=$SECRET"
 secret_run "a mistyped option holding a URI" 2 'invalid option "--dns=.*password=\*\*\*\*' \
 	"$reckon_bin" "--dns=$uri"
-secret_run "config: the dsn line without its =" 2 'unknown setting "dsn host"' \
+secret_run "config: the dsn line without its =" 2 'unknown setting \\"dsn host\\"' \
 	"$reckon_bin" -c "$(cfg "dsn $kv")"
 secret_run "config: a bad line after the dsn" 2 'secret\.conf:3: invalid slot name' \
 	"$reckon_bin" -c "$(cfg "dsn = $kv" "slot = Bad Name")"
-secret_run "config: a password key of its own" 2 'unknown setting "password"' \
+secret_run "config: a password key of its own" 2 'unknown setting \\"password\\"' \
 	"$reckon_bin" -c "$(cfg "dsn = ${kv% password=*}" "password = $SECRET")"
-secret_run "config: the dsn in a processor section" 2 'unknown processor setting "dsn"' \
+secret_run "config: the dsn in a processor section" 2 'unknown processor setting \\"dsn\\"' \
 	"$reckon_bin" -c "$(cfg "slot = reckon" "[processor x]" "dsn = $kv")"
 secret_run "config: a broken section header before the dsn" 2 'unterminated section header' \
 	"$reckon_bin" -c "$(cfg "[reckon" "dsn = $kv")"

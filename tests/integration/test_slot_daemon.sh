@@ -115,7 +115,7 @@ log="$CLUSTER_DIR/missing.log"
 timeout 30 "$RECKON" >"$log" 2>&1
 check_eq "a. a missing slot at start: reckon exits 1" "1" "$?"
 has "$log" "a. the error names the missing slot and --create-slot" \
-	'replication slot "reckon" does not exist: start reckon with --create-slot'
+	'replication slot \\"reckon\\" does not exist: start reckon with --create-slot'
 check_eq "a. the slot was not created" "0" "$(q "select count(*) from pg_replication_slots")"
 
 # b. Another consumer holds the slot.
@@ -131,11 +131,11 @@ log="$CLUSTER_DIR/busy.log"
 timeout 30 "$RECKON" -c "$(conf busy slot_busy_timeout=2s)" >"$log" 2>&1
 check_eq "b. a slot held past slot_busy_timeout: reckon exits 1" "1" "$?"
 has "$log" "b. while retrying it names the holder: the walsender's pid and application" \
-	"WARN  daemon: replication slot \"reckon\" is in use by pid $walsender (application pg_recvlogical, client local, since .*): retrying"
+	'level=warn pid=[0-9]* module=daemon msg="replication slot \\"reckon\\" is in use by pid '"$walsender"' (application pg_recvlogical, client local, since .*): retrying'
 check_eq "b. the holder is named once in a 2 s wait (then at most every 10 s)" "1" \
 	"$(grep -c 'is in use by' "$log")"
 has "$log" "b. giving up, it names the holder too" \
-	"FATAL daemon: replication slot \"reckon\" still in use by another process after [0-9]* ms (slot_busy_timeout): held by pid $walsender (application pg_recvlogical"
+	'level=fatal pid=[0-9]* module=daemon msg="replication slot \\"reckon\\" still in use by another process after [0-9]* ms (slot_busy_timeout): held by pid '"$walsender"' (application pg_recvlogical'
 waited=$(grep -o 'still in use by another process after [0-9]* ms' "$log" | grep -o '[0-9]*')
 [ -n "$waited" ] && [ "$waited" -ge 2000 ] && [ "$waited" -lt 3000 ] &&
 	ok "b. it gave up at slot_busy_timeout, not a backoff step later ($waited ms)" ||
@@ -151,10 +151,10 @@ wait_log "$log" "is in use by pid $walsender" 10 &&
 	not_ok "b2. no busy line" "$(tail -n 5 "$log")"
 kill -TERM $holder
 wait $holder 2>/dev/null
-wait_log "$log" 'streaming from slot "reckon"' 15 &&
+wait_log "$log" 'streaming from slot \\"reckon\\"' 15 &&
 	ok "b2. once the holder stopped, reckon streams from the slot" ||
 	not_ok "b2. reckon did not start streaming" "$(tail -n 10 "$log")"
-has "$log" "b2. and says how long the slot was busy" 'replication slot "reckon" was released after [0-9]* ms'
+has "$log" "b2. and says how long the slot was busy" 'replication slot \\"reckon\\" was released after [0-9]* ms'
 
 # e. Heartbeats, with no writes at all.
 wait_log "$log" "heartbeat: stream latency" 10 &&
@@ -175,7 +175,7 @@ olsn=$(q "select pg_logical_emit_message(false, 'someone.else', 'not ours')")
 wait_confirmed "$olsn" 10 && ok "e. confirmed_flush_lsn passes the messages ($mlsn, $olsn)" ||
 	not_ok "e. the slot is at $(slot_confirmed), not past the messages at $mlsn and $olsn"
 check_eq "e. other prefixes are ignored, and no recompute ran" "0" \
-	"$(grep -c 'not a time\|processor "' "$log")"
+	"$(grep -c 'not a time\|processor \\"' "$log")"
 lsn=$(lsn_now)
 wait_confirmed "$lsn" 10 && ok "e. with nothing else written, the slot keeps up with the WAL end" ||
 	not_ok "e. the slot is at $(slot_confirmed), the WAL end was $lsn"
@@ -189,9 +189,9 @@ q "select pg_drop_replication_slot('reckon')" >/dev/null
 kill -CONT $pid
 wait_exit $pid 15
 check_eq "d. the slot dropped under a running reckon: it exits 1" "1" "$?"
-has "$log" "d. START_REPLICATION said 42704" 'START_REPLICATION on slot "reckon" failed on .*SQLSTATE 42704'
+has "$log" "d. START_REPLICATION said 42704" 'START_REPLICATION on slot \\"reckon\\" failed on .*SQLSTATE 42704'
 has "$log" "d. the error names the slot, its last confirmed position and the steps" \
-	"FATAL daemon: replication slot \"reckon\" no longer exists (dropped while reckon was running): the changes after its last confirmed position [0-9A-F]*/[0-9A-F]* cannot be recovered from it; .*$steps"
+	'level=fatal pid=[0-9]* module=daemon msg="replication slot \\"reckon\\" no longer exists (dropped while reckon was running): the changes after its last confirmed position [0-9A-F]*/[0-9A-F]* cannot be recovered from it; .*'"$steps"
 check_eq "d. and it did not recreate the slot" "0" "$(q "select count(*) from pg_replication_slots")"
 
 # d2. WAL removed under a slot the server has not invalidated (a file
@@ -214,7 +214,7 @@ check_eq "d2. WAL removed under the slot: reckon exits 1" "1" "$?"
 has "$log" "d2. the stream ended with 58P01" \
 	"the server ended the replication stream on .*SQLSTATE 58P01: requested WAL segment $segment has already been removed"
 has "$log" "d2. the error says the slot was invalidated, with the steps" \
-	"FATAL daemon: replication slot \"reckon\" was invalidated (.*): .*$steps"
+	'level=fatal pid=[0-9]* module=daemon msg="replication slot \\"reckon\\" was invalidated (.*): .*'"$steps"
 check_eq "d2. it was not retried: one START_REPLICATION" "1" "$(grep -c 'streaming from slot' "$log")"
 q "select pg_drop_replication_slot('reckon')" >/dev/null
 q "alter system reset max_slot_wal_keep_size" >/dev/null
@@ -228,7 +228,7 @@ log="$CLUSTER_DIR/lost.log"
 timeout 30 "$RECKON" >"$log" 2>&1
 check_eq "c. an invalidated slot at start: reckon exits 1" "1" "$?"
 has "$log" "c. the error says the slot was invalidated, with the steps" \
-	"replication slot \"reckon\" was invalidated (.*): .*$steps"
+	'replication slot \\"reckon\\" was invalidated (.*): .*'"$steps"
 timeout 30 "$RECKON" --create-slot >"$log" 2>&1
 check_eq "c. --create-slot does not replace it: exit 1" "1" "$?"
 check_eq "c. the lost slot is still there, not recreated" "lost" "$(slot_field wal_status)"
@@ -241,7 +241,7 @@ q "select pg_create_logical_replication_slot('reckon', 'wal2json')" >/dev/null
 log="$CLUSTER_DIR/lost_running.log"
 "$RECKON" >"$log" 2>&1 &
 pid=$!
-wait_log "$log" 'streaming from slot "reckon"' 15 || not_ok "c2. reckon did not start streaming"
+wait_log "$log" 'streaming from slot \\"reckon\\"' 15 || not_ok "c2. reckon did not start streaming"
 wait_slot "active" 5
 kill -STOP $pid
 make_lost && ok "c2. the slot is lost while reckon holds it" ||
@@ -251,8 +251,8 @@ has "$CLUSTER_DIR/server.log" "c2. the checkpointer terminated reckon's walsende
 kill -CONT $pid
 wait_exit $pid 15
 check_eq "c2. the slot invalidated under a running reckon: it exits 1" "1" "$?"
-has "$log" "c2. START_REPLICATION said 55000" 'START_REPLICATION on slot "reckon" failed on .*SQLSTATE 55000: cannot read from logical replication slot "reckon"'
+has "$log" "c2. START_REPLICATION said 55000" 'START_REPLICATION on slot \\"reckon\\" failed on .*SQLSTATE 55000: cannot read from logical replication slot \\"reckon\\"'
 has "$log" "c2. the error says the slot was invalidated, with the steps" \
-	"FATAL daemon: replication slot \"reckon\" was invalidated (the WAL it still needed is gone, .*): .*$steps"
+	'level=fatal pid=[0-9]* module=daemon msg="replication slot \\"reckon\\" was invalidated (the WAL it still needed is gone, .*): .*'"$steps"
 check_eq "c2. it did not recreate the slot" "lost" "$(slot_field wal_status)"
 test_done

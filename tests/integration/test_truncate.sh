@@ -42,7 +42,7 @@ reckon_catch_up -c "$conf" || exit 1
 check_oracle "after TRUNCATE plays"
 check_eq "p2 rows counted 0 plays after the TRUNCATE" "0" \
 	"$(q "select coalesce(max(current_step_count), 0) from user_challenges where challenge_id = 'p2' and not is_complete")"
-if grep -q 'group "plays": rescan done, 3000 keys recomputed' "$RECKON_LOG"; then
+if grep -q 'group \\"plays\\": rescan done, 3000 keys recomputed' "$RECKON_LOG"; then
 	ok "the plays group recomputed all 3,000 users"
 else
 	not_ok "the plays group recomputed all 3,000 users" "$(grep -i 'truncate\|rescan' "$RECKON_LOG" | tail -n 5)"
@@ -86,7 +86,7 @@ log=$CLUSTER_DIR/kill.log
 "$RECKON" -c "$conf" >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
-	grep -q 'processor "p1": 100 keys' "$log" && break
+	grep -q 'processor \\"p1\\": 100 keys' "$log" && break
 	sleep 0.02
 done
 kill -KILL $pid
@@ -114,7 +114,7 @@ q "truncate comments" >/dev/null
 end=$(lsn_now)
 timeout 60 "$RECKON" -c "$conf.none" --endpos "$end" >"$log" 2>&1
 check_eq "a TRUNCATE without rescan_keys: exit 1" "1" "$?"
-if grep -q 'TRUNCATE of public.comments: group "c" .*no "rescan_keys" statement' "$log"; then
+if grep -q 'TRUNCATE of public.comments: group \\"c\\" .*no \\"rescan_keys\\" statement' "$log"; then
 	ok "the error names the table, the group and the setting"
 else
 	not_ok "the error names the table, the group and the setting" "$(tail -n 5 "$log")"

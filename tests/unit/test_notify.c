@@ -235,9 +235,10 @@ test_notify_warns_once(void **state)
 	unlink(log_path);
 	assert_true(n > 0);
 	text[n] = '\0';
-	assert_int_equal(count_lines(text, "WARN", "could not notify"), 1);
-	assert_int_equal(count_lines(text, "DEBUG", "could not notify"), 2);
-	assert_non_null(strstr(text, "\"/nonexistent/notify\""));
+	assert_int_equal(count_lines(text, "level=warn ", "could not notify"), 1);
+	assert_int_equal(count_lines(text, "level=debug ", "could not notify"), 2);
+	/* quoted in the message, so escaped in logfmt's msg="..." */
+	assert_non_null(strstr(text, "\\\"/nonexistent/notify\\\""));
 }
 
 /*

@@ -183,7 +183,7 @@ top()
 
 max_play() { bq -d "$db" -c "SELECT coalesce(max(id), 0) FROM public.plays"; }
 new_plays() { bq -d "$db" -c "SELECT count(*) FROM public.plays WHERE id > $1"; }
-ticks() { grep -c ' tick [0-9]*:' "$1" || true; }
+ticks() { grep -c '[ "]tick [0-9]*:' "$1" || true; }
 ticks_at_least() { [ "$(ticks "$1")" -ge "$2" ]; }
 
 # check_rows: the oracle's problems with p1, p2, p3 and c rows in $db.
@@ -254,7 +254,7 @@ measure_poll()
 	"$driver" --dsn "dbname=$db user=bench_poll" --mode poll \
 		--tick "$poll_tick" 2>"$log" &
 	consumer_pid=$!
-	wait_for "the poller's first tick" 60 grep -q ' tick 1:' "$log"
+	wait_for "the poller's first tick" 60 grep -q '[ "]tick 1:' "$log"
 	before=$(max_play)
 	stats_reset
 	load
@@ -270,7 +270,7 @@ measure_poll()
 	echo "$(new_plays "$before") $ms $blks 0" \
 		"$(awk -v c="$icalls" -v w="$window" 'BEGIN { printf "%.1f", c * 60 / w }')" \
 		"$(check_rows "polling ($label)")" \
-		"$(awk '/ stopped after / { print $(NF - 2) }' "$log")" \
+		"$(awk '/[ "]stopped after / { print $(NF - 2) }' "$log")" \
 		>"$work/poll-$label.res"
 }
 
@@ -294,7 +294,7 @@ measure_scan()
 	[ "$t" -ge 1 ] || die "the full scan made no tick; its log: $(cat "$log")"
 	read -r ms blks calls < <(stats bench_scan)
 	top bench_scan "$work/scan-$label.top"
-	rows=$(awk '/ stopped after / { print $(NF - 2) }' "$log")
+	rows=$(awk '/[ "]stopped after / { print $(NF - 2) }' "$log")
 	# Idle: the window again, no writes; its first tick also catches up
 	# with the plays the ticks above did not see yet (for the check).
 	log=$work/scan-$label-idle.log
@@ -306,7 +306,7 @@ measure_scan()
 	consumer_pid=
 	it=$(ticks "$log")
 	read -r ims iblks icalls < <(stats bench_scan)
-	rows=$((rows + $(awk '/ stopped after / { print $(NF - 2) }' "$log")))
+	rows=$((rows + $(awk '/[ "]stopped after / { print $(NF - 2) }' "$log")))
 	echo "$plays" \
 		"$(awk -v m="$ms" -v t="$t" -v w="$window" -v k="$scan_tick" 'BEGIN { printf "%.3f", m / t * w * 1000 / k }')" \
 		"$(awk -v m="$blks" -v t="$t" -v w="$window" -v k="$scan_tick" 'BEGIN { printf "%.0f", m / t * w * 1000 / k }')" \

@@ -286,9 +286,10 @@ measure()
 
 	# Proof of work: reckon's processor runs (keys recomputed, rows
 	# written) and a rolled-back full recompute that finds nothing left.
-	awk '/processor "p[123]": / {
+	# (the log is logfmt: the quotes of msg="..." come escaped, \"p1\")
+	awk '/processor \\"p[123]\\": / {
 		for (i = 1; i <= NF; i++) {
-			if ($i == "\"p1\":") { batches++; keys += $(i + 1) }
+			if ($i == "\\\"p1\\\":") { batches++; keys += $(i + 1) }
 			if ($(i + 1) == "rows" && $(i + 2) == "written,") w += $i
 		}
 	} END { printf "%d %d %d\n", batches, keys, w }' "$work/reckon-$mode.log" >"$work/$mode.work"

@@ -134,7 +134,7 @@ reckon_start()
 	"$BENCH_BINDIR/reckon" --dsn "dbname=$db" --config "$config" \
 		2>"$work/$1.log" &
 	reckon_pid=$!
-	wait_log "$work/$1.log" 'stream: streaming from slot' "streaming ($1)"
+	wait_log "$work/$1.log" 'module=stream msg="streaming from slot' "streaming ($1)"
 }
 
 # reckon_peak: "VmHWM VmRSS" of the running reckon, kB. The peak is the
@@ -179,7 +179,7 @@ lookup_run()
 	tracks_now=$(bq -d "$db" -c "SELECT count(*) FROM public.tracks")
 	bench_note "memory: $1: reckon with $tracks_now tracks in the map"
 	reckon_start "$1"
-	wait_log "$work/$1.log" "lookup \"track_owner\" loaded: $tracks_now entries" \
+	wait_log "$work/$1.log" 'lookup \\"track_owner\\" loaded: '"$tracks_now"' entries' \
 		"the map loaded ($1)"
 	# the first stats line after streaming started: start-up is over
 	wait_log "$work/$1.log" 'stats: ' "a stats line ($1)"
