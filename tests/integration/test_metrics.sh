@@ -206,6 +206,12 @@ echo "$reason" | grep -q 'connection is down' && ok "with a reason: $reason" || 
 cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -w \
 	-l "$CLUSTER_DIR/server.log" start >/dev/null
 wait_health 200 60 && ok "/healthz is 200 again after the reconnect" || not_ok "still $(http /healthz | tail -n 1)"
+# An idle SQL connection learns of the restart at its next statement (the
+# stream's loss is seen at once): a change makes reckon use it.
+q "insert into comments(comment_id, user_id) values (4, 1)"
+end=$(lsn_now)
+wait_confirmed "$end" 60 && ok "reckon recomputes after the restart" || not_ok "confirmed $(slot_confirmed)"
+sleep 1.2
 scrape="$CLUSTER_DIR/scrape4.txt"
 http_body /metrics >"$scrape"
 n=$(metric 'reckon_reconnects_total{connection="sql"}')
