@@ -105,7 +105,6 @@ typedef struct MetricsSnapshot
 	Lsn flushed;
 	Lsn server_end;
 	int64_t last_commit_unix_us; /* 0 until a commit is received */
-	int64_t messages;            /* every wal2json message */
 	int64_t transactions;        /* commits received */
 	int64_t reconnects_replication;
 	int64_t reconnects_sql;
