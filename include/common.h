@@ -51,4 +51,12 @@ typedef uint64_t Lsn;
 int64_t common_now_us(void);
 int64_t common_monotonic_us(void);
 
+/*
+ * common_split_addr: "HOST:PORT", "[IPV6]:PORT" or ":PORT" (every address)
+ * into host ("" for every address) and port. False when malformed: no
+ * port, a port outside 1..65535, or a host too long.
+ */
+bool common_split_addr(const char *addr, char *host, size_t host_size,
+                       char *port, size_t port_size) WARN_UNUSED;
+
 #endif

@@ -13,14 +13,6 @@
 typedef struct Http Http;
 
 /*
- * http_split_addr: "HOST:PORT", "[IPV6]:PORT" or ":PORT" (every address)
- * into host ("" for every address) and port. False when malformed: no
- * port, a port outside 1..65535, or a host too long.
- */
-bool http_split_addr(const char *addr, char *host, size_t host_size, char *port,
-                     size_t port_size) WARN_UNUSED;
-
-/*
  * http_start: listen on addr and serve from a new thread. NULL, logged
  * naming addr and the setting, when the address does not resolve or cannot
  * be bound (in use, not local). The caller owns the result: http_stop().

@@ -14,7 +14,6 @@
 
 #define LOG_MODULE "config"
 #include "embedded.h"
-#include "http.h"
 #include "log.h"
 
 void
@@ -349,7 +348,7 @@ config_set_metrics_addr(Config *config, const char *value, const char *origin)
 	char port[8];
 
 	if (value[0] != '\0' &&
-	    !http_split_addr(value, host, sizeof(host), port, sizeof(port)))
+	    !common_split_addr(value, host, sizeof(host), port, sizeof(port)))
 	{
 		log_error("%s: invalid metrics_addr \"%s\": use HOST:PORT, "
 		          "[IPV6]:PORT, or \"\" for no HTTP endpoint",

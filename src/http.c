@@ -51,55 +51,6 @@ http_after_fork_child(void)
 	}
 }
 
-bool
-http_split_addr(const char *addr, char *host, size_t host_size, char *port,
-                size_t port_size)
-{
-	const char *colon;
-	const char *host_start = addr;
-	size_t host_len;
-	char *end;
-	long number;
-
-	if (addr[0] == '[')
-	{
-		const char *close = strchr(addr, ']');
-
-		if (close == NULL || close[1] != ':')
-		{
-			return false;
-		}
-		host_start = addr + 1;
-		host_len = (size_t)(close - host_start);
-		colon = close + 1;
-	}
-	else
-	{
-		colon = strrchr(addr, ':');
-		if (colon == NULL)
-		{
-			return false;
-		}
-		host_len = (size_t)(colon - addr);
-		/* an IPv6 address needs its brackets, or its port is ambiguous */
-		if (memchr(addr, ':', host_len) != NULL)
-		{
-			return false;
-		}
-	}
-	errno = 0;
-	number = strtol(colon + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || colon[1] < '0' || colon[1] > '9' ||
-	    number < 1 || number > 65535 || host_len >= host_size)
-	{
-		return false;
-	}
-	memcpy(host, host_start, host_len);
-	host[host_len] = '\0';
-	snprintf(port, port_size, "%ld", number);
-	return true;
-}
-
 /* The listening socket for addr, or -1 (logged). */
 static int
 http_listen(const char *addr)
@@ -114,7 +65,7 @@ http_listen(const char *addr)
 	int on = 1;
 	int rc;
 
-	if (!http_split_addr(addr, host, sizeof(host), port, sizeof(port)))
+	if (!common_split_addr(addr, host, sizeof(host), port, sizeof(port)))
 	{
 		log_error("metrics_addr \"%s\" is not HOST:PORT", addr);
 		return -1;
