@@ -136,6 +136,12 @@ typedef struct Config
 	char *dsn; /* owned */
 	char slot[CONFIG_NAME_MAX];
 	bool create_slot;
+	/*
+	 * backfill = all (the default): a slot reckon creates is created with
+	 * an exported snapshot, and every key of every group is recomputed
+	 * from it before the stream starts; none: the slot starts from now.
+	 */
+	bool backfill_none;
 	Lsn endpos; /* LSN_INVALID: run until stopped */
 
 	/* timing, all in milliseconds */

@@ -21,4 +21,13 @@ typedef bool (*DaemonLoadFn)(void *arg, Config *config);
  */
 int daemon_run(const Config *config, DaemonLoadFn load, void *load_arg);
 
+/*
+ * daemon_backfill: `reckon backfill`: recompute every key of every group
+ * (or of processor's group, with only that processor) on the configured,
+ * existing slot, beside a running daemon, resuming this slot's unfinished
+ * manual run for the same processor if there is one. SIGINT/SIGTERM stop
+ * between batches. Returns an EXIT_CODE_*.
+ */
+int daemon_backfill(const Config *config, const char *processor);
+
 #endif

@@ -59,13 +59,43 @@ PgconnStatus recompute_reprepare(Recompute *rc, const Config *config,
 
 /*
  * recompute_run: run g's in-flight batch through each member processor's
- * statement, in order, in one transaction. OK: committed; the caller marks
+ * statement, in order, in one transaction that holds the group's advisory
+ * lock (see recompute_begin in recompute.c). OK: committed; the caller marks
  * it done. RETRY/FAIL: nothing was committed and the batch stays in flight
  * (the caller schedules a retry). Logs each run, slow runs and completions,
  * after the commit.
  */
 PgconnStatus recompute_run(Recompute *rc, Group *g, Batch *batch,
                            Apply *apply) WARN_UNUSED;
+
+/* the first half of every batch's advisory lock key ("RCKN") */
+#define RECOMPUTE_LOCK_CLASS 0x52434b4e
+
+/*
+ * RecomputePage: one backfill batch (backfill.c). In: the run it belongs
+ * to, the key it starts after, the one member to run (NULL: all), and the
+ * exported snapshot to read from (NULL or "": each statement's own).
+ * Out: what it did.
+ */
+typedef struct RecomputePage
+{
+	const char *snapshot;
+	int64_t run_id;
+	int64_t after;
+	const char *only;
+	int completions;
+	int rows;
+} RecomputePage;
+
+/*
+ * recompute_page: list the next batch_size keys after page->after with the
+ * group's rescan_keys statement (into batch; none: batch->nkeys 0, the
+ * end), recompute them, and record the batch in reckon.backfill_batches,
+ * in one transaction under the group's lock. On failure nothing is
+ * committed and batch->nkeys is 0.
+ */
+PgconnStatus recompute_page(Recompute *rc, Group *g, Batch *batch,
+                            RecomputePage *page) WARN_UNUSED;
 
 /*
  * recompute_load_lookups: fill apply's lookup maps from their tables on

@@ -90,13 +90,27 @@ void stream_destroy(Stream *stream);
 
 /*
  * stream_start: connect in replication mode, IDENTIFY_SYSTEM and
- * START_REPLICATION on the configured slot from its confirmed position.
+ * START_REPLICATION on the configured slot from its confirmed position
+ * (on the connection that created the slot, if it has run nothing since).
  * RETRY covers a busy slot (SQLSTATE 55006) and connection trouble; FAIL a
  * missing or invalidated slot and any other error a retry cannot fix.
  * stream_slot_error() then tells the slot's cases apart. The server's error
  * is logged here, at DEBUG for a busy slot (the caller says who holds it).
  */
 PgconnStatus stream_start(Stream *stream) WARN_UNUSED;
+
+/*
+ * stream_create_slot: connect and create the configured slot with
+ * CREATE_REPLICATION_SLOT ... LOGICAL wal2json, exporting a snapshot when
+ * export_snapshot is set (its name into snapshot, "" otherwise) and its
+ * consistent point into *consistent. The connection then stays idle, so
+ * the snapshot stays importable (SET TRANSACTION SNAPSHOT) until the
+ * stream_start() that streams from that point on it. FAIL names the cause:
+ * a slot created meanwhile, a server that cannot decode.
+ */
+PgconnStatus stream_create_slot(Stream *stream, bool export_snapshot,
+                                char *snapshot, size_t snapshot_size,
+                                Lsn *consistent) WARN_UNUSED;
 
 /*
  * stream_slot_error: what the last failed stream_start() or the last

@@ -53,6 +53,11 @@
 --     stream (decoding checks no table privilege) and through the matview
 --     aggregate_interval_plays (read via the matview owner, below). The
 --     catalog check at start reads only pg_catalog.
+--   reckon.backfill_runs and reckon.backfill_batches (sql/state.sql,
+--     which this file runs first): USAGE on schema reckon; SELECT and
+--     INSERT to plan, record and resume a backfill; UPDATE of finished_at
+--     to end a run; DELETE to drop the unfinished runs of a slot that is
+--     created anew (they were for the old one).
 --   user_challenges: SELECT, INSERT, and UPDATE of the four columns a
 --     recompute's ON CONFLICT DO UPDATE sets (current_step_count,
 --     is_complete, amount, completed_at). SELECT because the statements read
@@ -139,6 +144,9 @@
 
 BEGIN;
 
+-- reckon's own tables, from the file beside this one.
+\ir state.sql
+
 -- Roles: created when missing, attributes (re)set either way. psql
 -- interpolates no variable inside a DO block's dollar quotes, hence the
 -- format() ... \gexec, which quotes the names (%I).
@@ -165,6 +173,12 @@ GRANT SELECT ON public.users, public.tracks, public.playlists,
 	public.comments, public.follows, public.reposts, public.saves,
 	public.user_events, public.aggregate_plays, public.challenges
 	TO :"role";
+
+-- reckon's own state (sql/state.sql): the backfill runs and batches.
+GRANT USAGE ON SCHEMA reckon TO :"role";
+GRANT SELECT, INSERT, DELETE ON reckon.backfill_runs,
+	reckon.backfill_batches TO :"role";
+GRANT UPDATE (finished_at) ON reckon.backfill_runs TO :"role";
 
 -- Targets.
 GRANT SELECT, INSERT ON public.user_challenges TO :"role";

@@ -401,6 +401,17 @@ config_set(Config *config, const char *key, const char *value,
 		}
 		return true;
 	}
+	if (strcmp(key, "backfill") == 0)
+	{
+		if (strcmp(value, "all") != 0 && strcmp(value, "none") != 0)
+		{
+			log_error("%s: \"backfill\" must be all or none, not \"%s\"",
+			          origin, value);
+			return false;
+		}
+		config->backfill_none = strcmp(value, "none") == 0;
+		return true;
+	}
 	if (strcmp(key, "columns_max") == 0)
 	{
 		int64_t n;

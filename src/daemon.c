@@ -17,6 +17,7 @@
 
 #define LOG_MODULE "daemon"
 #include "apply.h"
+#include "backfill.h"
 #include "catalog.h"
 #include "http.h"
 #include "log.h"
@@ -960,8 +961,85 @@ daemon_reload(Daemon *d)
 }
 
 /*
- * Connect, check the configuration against the catalog and the slot, load
- * the lookups. Returns the exit code: 2 for a configuration that does not
+ * A new slot: the backfill's runs are planned (committed) before the slot
+ * exists, so a crash at any later point leaves runs that the next start
+ * resumes; then the slot is created on the replication connection with an
+ * exported snapshot, and every key of every group is recomputed from that
+ * snapshot while the connection holds it. The stream then starts on that
+ * connection at the slot's consistent point: what the snapshot saw is
+ * backfilled, everything after comes from the stream.
+ */
+static int
+daemon_create_slot(Daemon *d, Lsn *consistent)
+{
+	bool is_backfill = !d->config->backfill_none;
+	char snapshot[64] = "";
+	Backfill bf;
+	PgconnStatus status;
+
+	backfill_init(&bf, &d->rc, d->config->slot, BACKFILL_BOOTSTRAP, NULL,
+	              &stop_requested);
+	if (is_backfill)
+	{
+		status = backfill_check(&bf, true);
+		if (status == PGCONN_OK)
+		{
+			status = backfill_plan(&bf, d->groups, d->ngroups);
+		}
+		if (status != PGCONN_OK)
+		{
+			return status == PGCONN_FAIL ? EXIT_CODE_USAGE : EXIT_CODE_RUNTIME;
+		}
+	}
+	if (stream_create_slot(d->stream, is_backfill, snapshot, sizeof(snapshot),
+	                       consistent) != PGCONN_OK)
+	{
+		return EXIT_CODE_RUNTIME;
+	}
+	if (!is_backfill)
+	{
+		log_info("backfill none: the slot starts from now; changes committed "
+		         "before %X/%X are not recomputed (reckon backfill does it "
+		         "later)",
+		         LSN_FORMAT_ARGS(*consistent));
+		return EXIT_CODE_OK;
+	}
+	status = backfill_execute(&bf, snapshot);
+	return status == PGCONN_OK || stop_requested ? EXIT_CODE_OK
+	                                             : EXIT_CODE_RUNTIME;
+}
+
+/*
+ * An existing slot whose bootstrap backfill did not finish (reckon was
+ * killed or stopped during it): finish it before streaming, each batch
+ * from a fresh snapshot (see backfill.c for why that is safe). Without the
+ * state tables there is nothing to resume.
+ */
+static int
+daemon_resume_backfill(Daemon *d)
+{
+	Backfill bf;
+	PgconnStatus status;
+
+	backfill_init(&bf, &d->rc, d->config->slot, BACKFILL_BOOTSTRAP, NULL,
+	              &stop_requested);
+	if (backfill_check(&bf, false) != PGCONN_OK)
+	{
+		return EXIT_CODE_OK;
+	}
+	status = backfill_load(&bf, d->groups, d->ngroups);
+	if (status == PGCONN_OK && bf.nruns > 0)
+	{
+		status = backfill_execute(&bf, NULL);
+	}
+	return status == PGCONN_OK || stop_requested ? EXIT_CODE_OK
+	                                             : EXIT_CODE_RUNTIME;
+}
+
+/*
+ * Connect, check the configuration against the catalog and the slot
+ * (creating and backfilling it, or finishing its backfill), load the
+ * lookups. Returns the exit code: 2 for a configuration that does not
  * match the database, 1 for any other failure here.
  */
 static int
@@ -973,6 +1051,8 @@ daemon_setup(Daemon *d)
 	                      .can_read = daemon_can_read};
 	Lsn confirmed = LSN_INVALID;
 	PgconnStatus status;
+	SlotInfo slot;
+	int code;
 
 	recompute_init(&d->rc, d->config, daemon_wait, d);
 	if (recompute_connect(&d->rc, d->procs, d->nprocs) != PGCONN_OK)
@@ -984,10 +1064,27 @@ daemon_setup(Daemon *d)
 	{
 		return status == PGCONN_FAIL ? EXIT_CODE_USAGE : EXIT_CODE_RUNTIME;
 	}
-	if (slot_prepare(d->rc.conn, d->config->slot, d->config->create_slot,
-	                 &confirmed) != PGCONN_OK)
+	d->stream = stream_create(d->config, cb, d);
+	if (slot_inspect(d->rc.conn, d->config->slot, &slot) != PGCONN_OK)
 	{
 		return EXIT_CODE_RUNTIME;
+	}
+	if (!slot.exists && d->config->create_slot)
+	{
+		code = daemon_create_slot(d, &confirmed);
+	}
+	else if (slot_prepare(d->rc.conn, d->config->slot, false, &confirmed) !=
+	         PGCONN_OK)
+	{
+		code = EXIT_CODE_RUNTIME;
+	}
+	else
+	{
+		code = daemon_resume_backfill(d);
+	}
+	if (code != EXIT_CODE_OK || stop_requested)
+	{
+		return code;
 	}
 	d->start_confirmed = confirmed;
 	if (!apply_init(&d->apply, d->config, d->groups, d->ngroups, confirmed))
@@ -1000,7 +1097,6 @@ daemon_setup(Daemon *d)
 	{
 		return EXIT_CODE_RUNTIME;
 	}
-	d->stream = stream_create(d->config, cb, d);
 	for (int i = 0; i < d->ngroups; i++)
 	{
 		daemon_log_group(d->config, &d->groups[i]);
@@ -1167,7 +1263,11 @@ daemon_run(const Config *config, DaemonLoadFn load, void *load_arg)
 	{
 		code = daemon_setup(d);
 	}
-	if (code == EXIT_CODE_OK)
+	if (code == EXIT_CODE_OK && stop_requested)
+	{
+		log_info("stop requested during the start: nothing streamed yet");
+	}
+	else if (code == EXIT_CODE_OK)
 	{
 		code = daemon_main(d);
 	}
@@ -1183,6 +1283,90 @@ daemon_run(const Config *config, DaemonLoadFn load, void *load_arg)
 	{
 		config_free(d->owned_config);
 		free(d->owned_config);
+	}
+	free(d->metrics);
+	free(d);
+	return code;
+}
+
+int
+daemon_backfill(const Config *config, const char *processor)
+{
+	Daemon *d = calloc(1, sizeof(Daemon));
+	PgconnStatus status = PGCONN_OK;
+	SlotInfo slot;
+	Backfill bf;
+	int code = EXIT_CODE_RUNTIME;
+	bool found = false;
+	bool is_setup_error = false;
+
+	if (d == NULL || (d->metrics = calloc(1, sizeof(MetricsSnapshot))) == NULL)
+	{
+		common_out_of_memory("the backfill");
+	}
+	daemon_signals();
+	daemon_init_pipeline(d, config);
+	for (int i = 0; processor != NULL && i < config->nprocessors; i++)
+	{
+		if (strcmp(config->processors[i].id, processor) == 0)
+		{
+			found = true;
+		}
+	}
+	if (processor != NULL && !found)
+	{
+		log_error("--processor: no processor \"%s\" in the configuration",
+		          processor);
+		code = EXIT_CODE_USAGE;
+		goto done;
+	}
+	/* no stream to serve: a query waits with a plain poll */
+	recompute_init(&d->rc, config, NULL, NULL);
+	if (recompute_connect(&d->rc, d->procs, d->nprocs) != PGCONN_OK)
+	{
+		goto done;
+	}
+	status = catalog_check(d->rc.conn, config);
+	if (status == PGCONN_OK)
+	{
+		status = slot_inspect(d->rc.conn, config->slot, &slot);
+	}
+	if (status == PGCONN_OK && !slot.exists)
+	{
+		log_error("replication slot \"%s\" does not exist: reckon backfill "
+		          "runs beside an existing slot's stream; a new slot is "
+		          "backfilled by reckon --create-slot",
+		          config->slot);
+		status = PGCONN_FAIL;
+		is_setup_error = true;
+	}
+	backfill_init(&bf, &d->rc, config->slot, BACKFILL_MANUAL, processor,
+	              &stop_requested);
+	if (status == PGCONN_OK)
+	{
+		status = backfill_check(&bf, true);
+		is_setup_error = status == PGCONN_FAIL;
+	}
+	if (status == PGCONN_OK)
+	{
+		status = backfill_load(&bf, d->groups, d->ngroups);
+	}
+	if (status == PGCONN_OK && bf.nruns == 0)
+	{
+		status = backfill_plan(&bf, d->groups, d->ngroups);
+	}
+	if (status == PGCONN_OK)
+	{
+		status = backfill_execute(&bf, NULL);
+	}
+	code = status == PGCONN_OK || stop_requested ? EXIT_CODE_OK
+	       : is_setup_error                       ? EXIT_CODE_USAGE
+	                                              : EXIT_CODE_RUNTIME;
+done:
+	recompute_free(&d->rc);
+	for (int i = 0; i < d->ngroups; i++)
+	{
+		sched_group_free(&d->groups[i]);
 	}
 	free(d->metrics);
 	free(d);

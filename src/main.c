@@ -28,12 +28,17 @@ main_usage(FILE *out)
 	    "(challenges) of just the users those changes touch.\n"
 	    "\n"
 	    "Usage: reckon [OPTION]...\n"
+	    "       reckon backfill [--processor=ID] [OPTION]...\n"
+	    "       reckon trending --once [--now=TIMESTAMP] [OPTION]...\n"
 	    "\n"
 	    "Options:\n"
 	    "  -d, --dsn=CONNINFO   connection string or URI of the database\n"
 	    "                       (default: libpq's PG* variables, .pgpass)\n"
 	    "  -S, --slot=NAME      replication slot (default \"reckon\")\n"
 	    "      --create-slot    create the slot (wal2json) if it is missing\n"
+	    "      --backfill=WHAT  for a slot reckon creates: all (default)\n"
+	    "                       recomputes every key from the slot's\n"
+	    "                       snapshot first, none starts from now\n"
 	    "  -c, --config=FILE    configuration file (default: the built-in\n"
 	    "                       catalogue, see tools/reckon.conf)\n"
 	    "  -E, --endpos=LSN     exit 0 once every change up to LSN is\n"
@@ -47,12 +52,15 @@ main_usage(FILE *out)
 	    "      --plugin-options print the wal2json options reckon streams\n"
 	    "                       with, one NAME=VALUE per line (for\n"
 	    "                       pg_recvlogical -o), and exit\n"
+	    "      --processor=ID   (backfill) only this processor, not every\n"
+	    "                       group\n"
 	    "  -v, --verbose        more logging (-v debug, -vv trace)\n"
 	    "  -V, --version        print the version and exit\n"
 	    "  -?, --help           show this help and exit\n"
 	    "\n"
 	    "Configuration file settings ([reckon] section):\n"
 	    "  dsn, slot, create_slot       as the options above\n"
+	    "  backfill (all)               as --backfill\n"
 	    "  status_interval (10s)        standby status update interval\n"
 	    "  stats_interval (60s)         periodic stats line, 0 = off\n"
 	    "  slot_busy_timeout (60s)      wait for a slot held by a killed "
@@ -76,7 +84,7 @@ main_usage(FILE *out)
 	    "  rescan_keys (none)           statement listing every key, run "
 	    "in\n"
 	    "                               pages after a TRUNCATE (the built-in\n"
-	    "                               catalogue: all_users)\n"
+	    "                               catalogue: all_keys)\n"
 	    "  log_level (info)             trace, debug, info, warn, error\n"
 	    "  log_format (logfmt)          logfmt, json or text\n"
 	    "  metrics_addr (127.0.0.1:9752) the HTTP endpoint, \"\" = none\n"
@@ -90,6 +98,11 @@ main_usage(FILE *out)
 	    "Signals: SIGTERM and SIGINT finish the running batch and stop;\n"
 	    "SIGHUP reloads the configuration file (or keeps the running one\n"
 	    "and logs why).\n"
+	    "\n"
+	    "Subcommands: backfill recomputes every key of every group (or of\n"
+	    "--processor's) on an existing slot, safely beside a running\n"
+	    "reckon, and resumes where an interrupted one stopped; trending\n"
+	    "--once runs the trending job once.\n"
 	    "\n"
 	    "Exit status: 0 stopped cleanly or reached --endpos, 1 runtime\n"
 	    "failure, 2 usage or configuration error.\n");
@@ -116,6 +129,9 @@ typedef struct MainOptions
 	bool is_trending;
 	bool is_once;
 	bool is_plugin_options;
+	bool is_backfill;
+	const char *processor;
+	const char *backfill;
 	const char *now;
 	const char *config_path;
 	const char *dsn;
@@ -144,6 +160,8 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	    {"plugin-options", no_argument, NULL, 4},
 	    {"metrics-addr", required_argument, NULL, 5},
 	    {"log-format", required_argument, NULL, 6},
+	    {"backfill", required_argument, NULL, 7},
+	    {"processor", required_argument, NULL, 8},
 	    {NULL, 0, NULL, 0}};
 	int c;
 
@@ -184,6 +202,12 @@ main_parse(int argc, char **argv, MainOptions *opts)
 				}
 				opts->log_format = optarg;
 				break;
+			case 7:
+				opts->backfill = optarg;
+				break;
+			case 8:
+				opts->processor = optarg;
+				break;
 			case 'c':
 				opts->config_path = optarg;
 				break;
@@ -216,6 +240,15 @@ main_parse(int argc, char **argv, MainOptions *opts)
 				main_usage_error("invalid option", argv[optind - 1]);
 		}
 	}
+	/* the subcommand after an option (getopt_long moves it here) */
+	if (optind < argc && !opts->is_trending && !opts->is_backfill &&
+	    (strcmp(argv[optind], "trending") == 0 ||
+	     strcmp(argv[optind], "backfill") == 0))
+	{
+		opts->is_trending = strcmp(argv[optind], "trending") == 0;
+		opts->is_backfill = !opts->is_trending;
+		optind++;
+	}
 	if (optind < argc)
 	{
 		main_usage_error("unexpected argument", argv[optind]);
@@ -229,6 +262,18 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	if (opts->now != NULL && !opts->is_trending)
 	{
 		main_usage_error("this option needs the trending subcommand", "--now");
+	}
+	if (opts->processor != NULL && !opts->is_backfill)
+	{
+		main_usage_error("this option needs the backfill subcommand",
+		                 "--processor");
+	}
+	if (opts->is_backfill && (opts->create_slot || opts->backfill != NULL ||
+	                          opts->endpos != LSN_INVALID))
+	{
+		main_usage_error("the backfill subcommand runs on an existing slot "
+		                 "and takes none of",
+		                 "--create-slot --backfill --endpos");
 	}
 }
 
@@ -252,6 +297,8 @@ main_load_config(void *arg, Config *config)
 	                 "--metrics-addr")) ||
 	    (opts->log_format &&
 	     !config_set(config, "log_format", opts->log_format, "--log-format")) ||
+	    (opts->backfill &&
+	     !config_set(config, "backfill", opts->backfill, "--backfill")) ||
 	    !config_finish(config))
 	{
 		return false;
@@ -273,9 +320,11 @@ main(int argc, char **argv)
 	Config config;
 	int code;
 
-	if (argc > 1 && strcmp(argv[1], "trending") == 0)
+	if (argc > 1 && (strcmp(argv[1], "trending") == 0 ||
+	                 strcmp(argv[1], "backfill") == 0))
 	{
-		opts.is_trending = true;
+		opts.is_trending = strcmp(argv[1], "trending") == 0;
+		opts.is_backfill = !opts.is_trending;
 		argv[1] = argv[0];
 		argc--;
 		argv++;
@@ -297,6 +346,10 @@ main(int argc, char **argv)
 		                      sizeof(options));
 		fputs(options, stdout);
 		code = EXIT_CODE_OK;
+	}
+	else if (opts.is_backfill)
+	{
+		code = daemon_backfill(&config, opts.processor);
 	}
 	else if (opts.is_trending)
 	{

@@ -407,7 +407,7 @@ recompute_commit_us(const Batch *batch, const char *user_id)
 /* Log each completion with its commit-to-completion latency; count them. */
 static int
 recompute_report(const Processor *p, const Batch *batch,
-                 const PgconnResult *res, int64_t done_us)
+                 const PgconnResult *res, int64_t done_us, LogLevel level)
 {
 	int completions = 0;
 
@@ -424,7 +424,7 @@ recompute_report(const Processor *p, const Batch *batch,
 		}
 		completions++;
 		commit_us = recompute_commit_us(batch, user_id);
-		log_info("completed challenge \"%s\" specifier \"%s\" user %s, "
+		LOG_AT(level, "completed challenge \"%s\" specifier \"%s\" user %s, "
 		         "%.1f ms after its commit",
 		         p->config->challenge_id, pgconn_result_value(res, r, 2),
 		         user_id,
@@ -459,15 +459,19 @@ recompute_member(Recompute *rc, const Processor *p, PgconnResult **res)
 	return status;
 }
 
-/* After the commit: log each member's run and count it. */
-static void
+/*
+ * After the commit: log each member's run and count it. A backfill's runs
+ * and completions (level DEBUG) would be a line per user of the database;
+ * backfill.c reports their totals instead.
+ */
+static int
 recompute_account(Recompute *rc, Processor *p, const Batch *batch,
-                  const PgconnResult *res, int64_t elapsed_us)
+                  const PgconnResult *res, int64_t elapsed_us, LogLevel level)
 {
 	int rows = pgconn_result_rows(res);
-	int completions = recompute_report(p, batch, res, common_now_us());
+	int completions = recompute_report(p, batch, res, common_now_us(), level);
 
-	log_info("processor \"%s\": %d keys, %d rows written, %d completed in "
+	LOG_AT(level, "processor \"%s\": %d keys, %d rows written, %d completed in "
 	         "%.1f ms, LSN %X/%X..%X/%X",
 	         p->config->id, batch->nkeys, rows, completions,
 	         (double)elapsed_us / 1000.0, LSN_FORMAT_ARGS(batch->safe_lsn),
@@ -489,6 +493,7 @@ recompute_account(Recompute *rc, Processor *p, const Batch *batch,
 	{
 		p->slowest_us = elapsed_us;
 	}
+	return completions;
 }
 
 /*
@@ -541,6 +546,65 @@ recompute_simple(Recompute *rc, const char *command)
 	                   rc->wait_arg, 60 * 1000);
 }
 
+/*
+ * Every batch's transaction starts by taking its group's advisory lock
+ * (released at COMMIT), in the daemon and in `reckon backfill` alike, so
+ * two processes never recompute one group at once: each batch reads, in
+ * statements after the lock, everything the one before it committed. A
+ * backfill batch that read before a change and wrote after the daemon's
+ * recompute of it would otherwise write the older result last.
+ *
+ * BEGIN and the lock go in one simple-protocol string: one round trip.
+ * The key is two integers computed here (a constant and a hash of the
+ * group's name), never text from outside; the snapshot name was checked
+ * for hex digits and dashes (stream_create_slot). SET TRANSACTION
+ * SNAPSHOT must be the transaction's first statement, in REPEATABLE READ.
+ */
+static PgconnStatus
+recompute_begin(Recompute *rc, const Group *g, const char *snapshot)
+{
+	char command[256];
+	char isolation[160] = "";
+	uint32_t hash = 2166136261u; /* FNV-1a */
+
+	for (const char *c = g->config->name; *c != '\0'; c++)
+	{
+		hash = (hash ^ (uint8_t)*c) * 16777619u;
+	}
+	if (snapshot != NULL && snapshot[0] != '\0')
+	{
+		snprintf(isolation, sizeof(isolation),
+		         " ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION "
+		         "SNAPSHOT '%s'",
+		         snapshot);
+	}
+	snprintf(command, sizeof(command),
+	         "BEGIN%s; SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)",
+	         isolation, RECOMPUTE_LOCK_CLASS, (int32_t)hash);
+	return pgconn_exec(rc->conn, "BEGIN", command, 0, NULL, NULL, rc->wait,
+	                   rc->wait_arg, rc->config->statement_timeout_ms + 30 * 1000);
+}
+
+/* A backfill batch's record, in its transaction: it is never run twice. */
+static PgconnStatus
+recompute_record_page(Recompute *rc, const Batch *batch,
+                      const RecomputePage *page)
+{
+	char run[32], after[32], last[32], keys[32];
+	const char *values[4] = {run, after, last, keys};
+
+	snprintf(run, sizeof(run), "%" PRId64, page->run_id);
+	snprintf(after, sizeof(after), "%" PRId64, page->after);
+	snprintf(last, sizeof(last), "%" PRId64, batch->keys[batch->nkeys - 1]);
+	snprintf(keys, sizeof(keys), "%d", batch->nkeys);
+	return pgconn_exec(rc->conn, "record the backfill batch",
+	                   "INSERT INTO reckon.backfill_batches "
+	                   "(run_id, after_key, last_key, keys) "
+	                   "VALUES ($1, $2, $3, $4)",
+	                   4, values, NULL, rc->wait, rc->wait_arg,
+	                   60 * 1000);
+}
+
 /* The group's prelude on the batch's keys (in rc->ids), before its members. */
 static PgconnStatus
 recompute_prelude(Recompute *rc, const Group *g)
@@ -556,13 +620,14 @@ recompute_prelude(Recompute *rc, const Group *g)
 }
 
 /*
- * A rescan page: the group's rescan_keys statement lists the next
- * batch_size keys after g->rescan_after, inside the batch's transaction,
- * so the keys and their recompute come from one snapshot that sees the
- * TRUNCATE. None left: the batch stays empty and the rescan ends.
+ * A rescan (or backfill) page: the group's rescan_keys statement lists the
+ * next batch_size keys after `after`, inside the batch's transaction, so
+ * the keys and their recompute come from one snapshot (one that sees the
+ * TRUNCATE, for a rescan). None left: the batch stays empty and the rescan
+ * ends.
  */
 static PgconnStatus
-recompute_rescan_page(Recompute *rc, Group *g, Batch *batch)
+recompute_rescan_page(Recompute *rc, Group *g, Batch *batch, int64_t after_key)
 {
 	char after[32];
 	char limit[32];
@@ -571,7 +636,7 @@ recompute_rescan_page(Recompute *rc, Group *g, Batch *batch)
 	PgconnResult *res = NULL;
 	PgconnStatus status;
 
-	snprintf(after, sizeof(after), "%" PRId64, g->rescan_after);
+	snprintf(after, sizeof(after), "%" PRId64, after_key);
 	snprintf(limit, sizeof(limit), "%d", g->config->batch_size);
 	snprintf(what, sizeof(what), "rescan_keys \"%s\" of group \"%s\"",
 	         g->config->rescan_keys_name, g->config->name);
@@ -602,10 +667,12 @@ recompute_rescan_page(Recompute *rc, Group *g, Batch *batch)
 
 			if (text == NULL ||
 			    !config_parse_count(text, INT64_MIN, INT64_MAX, &key) ||
-			    key <= g->rescan_after)
+			    key <= after_key ||
+			    (batch->nkeys > 0 && key <= batch->keys[batch->nkeys - 1]))
 			{
-				log_error("%s: row %d is \"%s\", not a key after %" PRId64,
-				          what, r, text ? text : "NULL", g->rescan_after);
+				log_error("%s: row %d is \"%s\", not a key after %" PRId64
+				          " in ascending order",
+				          what, r, text ? text : "NULL", after_key);
 				status = PGCONN_FAIL;
 				break;
 			}
@@ -623,19 +690,96 @@ recompute_rescan_page(Recompute *rc, Group *g, Batch *batch)
 	return status;
 }
 
-PgconnStatus
-recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
+/*
+ * One batch of g in one transaction: a daemon batch (page NULL: the dirty
+ * keys in batch, or a rescan page) or a backfill page. Nothing is
+ * committed unless everything ran.
+ */
+static PgconnStatus
+recompute_transaction(Recompute *rc, Group *g, Batch *batch,
+                      RecomputePage *page)
 {
 	PgconnResult *results[CONFIG_PROCESSORS_MAX] = {NULL};
 	PgconnResult *saturated = NULL;
 	int64_t elapsed_us[CONFIG_PROCESSORS_MAX];
-	bool is_rescan = g->inflight_is_rescan;
-	bool is_transaction = g->nmembers > 1 || g->config->saturated_sql ||
-	                      g->config->prelude_sql || is_rescan;
+	bool ran[CONFIG_PROCESSORS_MAX] = {false};
+	bool is_page = page != NULL || g->inflight_is_rescan;
+	LogLevel level = page != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	PgconnStatus status;
-	int done = 0;
 
-	ASSERT(batch->nkeys > 0 || is_rescan);
+	status = recompute_begin(rc, g, page != NULL ? page->snapshot : NULL);
+	if (status == PGCONN_OK && is_page)
+	{
+		status = recompute_rescan_page(
+		    rc, g, batch, page != NULL ? page->after : g->rescan_after);
+	}
+	recompute_format_ids(rc, batch);
+	if (status == PGCONN_OK && g->config->prelude_sql != NULL &&
+	    batch->nkeys > 0)
+	{
+		status = recompute_prelude(rc, g);
+	}
+	/* a group's members run in order, all or none of them committed */
+	for (int i = 0; status == PGCONN_OK && i < g->nmembers && batch->nkeys > 0;
+	     i++)
+	{
+		int64_t start_us = common_monotonic_us();
+
+		if (page != NULL && page->only != NULL &&
+		    strcmp(page->only, g->members[i]->config->id) != 0)
+		{
+			continue;
+		}
+		status = recompute_member(rc, g->members[i], &results[i]);
+		elapsed_us[i] = common_monotonic_us() - start_us;
+		ran[i] = true;
+	}
+	if (status == PGCONN_OK && g->config->saturated_sql != NULL &&
+	    batch->nkeys > 0)
+	{
+		status = recompute_saturated(rc, g, &saturated);
+	}
+	if (status == PGCONN_OK && page != NULL && batch->nkeys > 0)
+	{
+		status = recompute_record_page(rc, batch, page);
+	}
+	if (status == PGCONN_OK)
+	{
+		status = recompute_simple(rc, "COMMIT");
+	}
+	else if (recompute_is_connected(rc))
+	{
+		(void)recompute_simple(rc, "ROLLBACK");
+	}
+	for (int i = 0; i < g->nmembers; i++)
+	{
+		if (ran[i] && status == PGCONN_OK)
+		{
+			int completions = recompute_account(
+			    rc, g->members[i], batch, results[i], elapsed_us[i], level);
+
+			if (page != NULL)
+			{
+				page->completions += completions;
+				page->rows += pgconn_result_rows(results[i]);
+			}
+		}
+		pgconn_result_free(results[i]);
+	}
+	if (status == PGCONN_OK && saturated != NULL)
+	{
+		recompute_saturate(g, saturated);
+	}
+	pgconn_result_free(saturated);
+	return status;
+}
+
+PgconnStatus
+recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
+{
+	PgconnStatus status;
+
+	ASSERT(batch->nkeys > 0 || g->inflight_is_rescan);
 	if (!recompute_is_connected(rc))
 	{
 		return PGCONN_RETRY;
@@ -645,56 +789,25 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 	{
 		return status;
 	}
-	/* a group's members run in order, all or none of them committed */
-	if (is_transaction)
-	{
-		status = recompute_simple(rc, "BEGIN");
-	}
-	if (status == PGCONN_OK && is_rescan)
-	{
-		status = recompute_rescan_page(rc, g, batch);
-	}
-	recompute_format_ids(rc, batch);
-	if (status == PGCONN_OK && g->config->prelude_sql != NULL &&
-	    batch->nkeys > 0)
-	{
-		status = recompute_prelude(rc, g);
-	}
-	while (status == PGCONN_OK && done < g->nmembers && batch->nkeys > 0)
-	{
-		int64_t start_us = common_monotonic_us();
+	return recompute_transaction(rc, g, batch, NULL);
+}
 
-		status = recompute_member(rc, g->members[done], &results[done]);
-		elapsed_us[done] = common_monotonic_us() - start_us;
-		done++;
-	}
-	if (status == PGCONN_OK && g->config->saturated_sql != NULL &&
-	    batch->nkeys > 0)
+PgconnStatus
+recompute_page(Recompute *rc, Group *g, Batch *batch, RecomputePage *page)
+{
+	PgconnStatus status;
+
+	if (!recompute_is_connected(rc))
 	{
-		status = recompute_saturated(rc, g, &saturated);
+		return PGCONN_RETRY;
 	}
-	if (is_transaction && status == PGCONN_OK)
+	page->completions = 0;
+	page->rows = 0;
+	status = recompute_transaction(rc, g, batch, page);
+	if (status != PGCONN_OK)
 	{
-		status = recompute_simple(rc, "COMMIT");
+		batch->nkeys = 0;
 	}
-	else if (is_transaction && recompute_is_connected(rc))
-	{
-		(void)recompute_simple(rc, "ROLLBACK");
-	}
-	for (int i = 0; i < done; i++)
-	{
-		if (status == PGCONN_OK)
-		{
-			recompute_account(rc, g->members[i], batch, results[i],
-			                  elapsed_us[i]);
-		}
-		pgconn_result_free(results[i]);
-	}
-	if (status == PGCONN_OK && saturated != NULL)
-	{
-		recompute_saturate(g, saturated);
-	}
-	pgconn_result_free(saturated);
 	return status;
 }
 

@@ -57,6 +57,12 @@ struct Stream
 	bool status_requested;
 	StreamSlotError slot_error; /* of the last failure */
 	char system[64];            /* "systemid/timeline" last connected to */
+	/*
+	 * conn created the slot and has run nothing since: it may hold the
+	 * slot's exported snapshot, which the next command would release, so
+	 * stream_start() starts on it instead of reconnecting.
+	 */
+	bool is_fresh;
 };
 
 Stream *
@@ -87,6 +93,7 @@ stream_close(Stream *stream)
 {
 	pgconn_finish(stream->conn);
 	stream->conn = NULL;
+	stream->is_fresh = false;
 }
 
 void
@@ -103,7 +110,8 @@ stream_destroy(Stream *stream)
 bool
 stream_is_connected(const Stream *stream)
 {
-	return stream->conn != NULL;
+	/* a fresh connection created the slot but streams nothing yet */
+	return stream->conn != NULL && !stream->is_fresh;
 }
 
 Lsn
@@ -346,17 +354,12 @@ stream_identify(Stream *stream)
 	return PGCONN_OK;
 }
 
-PgconnStatus
-stream_start(Stream *stream)
+/* Connect in replication mode and identify the system. */
+static PgconnStatus
+stream_connect(Stream *stream)
 {
-	PGresult *res;
-	char command[STREAM_COMMAND_MAX];
-	char what[CONFIG_NAME_MAX + 64];
 	PgconnStatus status;
-	const char *state;
 
-	stream->slot_error = STREAM_SLOT_OK;
-	stream_close(stream);
 	stream->conn =
 	    pgconn_connect(stream->config->dsn, "reckon", true, 0, &status);
 	if (stream->conn == NULL)
@@ -367,8 +370,121 @@ stream_start(Stream *stream)
 	if (status != PGCONN_OK)
 	{
 		stream_close(stream);
+	}
+	return status;
+}
+
+/*
+ * The server cannot decode: a standby before PostgreSQL 16 says so with
+ * 0A000 "logical decoding cannot be used while in recovery"; wal_level
+ * below logical is 55000 "logical decoding requires wal_level >= logical".
+ */
+static void
+stream_log_create_error(Stream *stream, PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char what[CONFIG_NAME_MAX + 64];
+
+	snprintf(what, sizeof(what), "CREATE_REPLICATION_SLOT \"%s\" failed",
+	         stream->config->slot);
+	stream_log_result(stream, LOG_LEVEL_ERROR, what, res);
+	if (state != NULL && strcmp(state, "42710") == 0)
+	{
+		log_error("replication slot \"%s\" was created by another process "
+		          "meanwhile: start reckon again without --create-slot, "
+		          "or drop it (reckon-slot drop %s)",
+		          stream->config->slot, stream->config->slot);
+	}
+	else if (message != NULL && strstr(message, "recovery") != NULL)
+	{
+		log_error("the server is a standby that cannot decode: logical "
+		          "decoding on a standby needs PostgreSQL 16 or later "
+		          "(with hot_standby_feedback on); point --dsn at the "
+		          "primary, or at a standby of version 16 or later");
+	}
+}
+
+PgconnStatus
+stream_create_slot(Stream *stream, bool export_snapshot, char *snapshot,
+                   size_t snapshot_size, Lsn *consistent)
+{
+	char command[CONFIG_NAME_MAX + 96];
+	const char *point;
+	const char *name;
+	PgconnStatus status;
+	PGresult *res;
+
+	stream_close(stream);
+	status = stream_connect(stream);
+	if (status != PGCONN_OK)
+	{
 		return status;
 	}
+	/*
+	 * The slot name is a validated identifier (config.c): letters, digits
+	 * and underscores only, nothing to quote. EXPORT_SNAPSHOT is the form
+	 * every server since 10 takes (15 also spells it (SNAPSHOT 'export')).
+	 */
+	snprintf(command, sizeof(command),
+	         "CREATE_REPLICATION_SLOT %s LOGICAL wal2json %s",
+	         stream->config->slot,
+	         export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+	res = PQexec(pgconn_libpq(stream->conn), command);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4 ||
+	    PQntuples(res) != 1)
+	{
+		stream_log_create_error(stream, res);
+		status = PQstatus(pgconn_libpq(stream->conn)) == CONNECTION_OK
+		             ? PGCONN_FAIL
+		             : PGCONN_RETRY;
+		PQclear(res);
+		stream_close(stream);
+		return status;
+	}
+	point = PQgetvalue(res, 0, 1);
+	name = PQgetisnull(res, 0, 2) ? "" : PQgetvalue(res, 0, 2);
+	/* the name goes into SET TRANSACTION SNAPSHOT: hex digits and dashes */
+	if (!lsn_parse(point, consistent) || strlen(name) >= snapshot_size ||
+	    strspn(name, "0123456789ABCDEFabcdef-") != strlen(name) ||
+	    (export_snapshot && name[0] == '\0'))
+	{
+		log_error("CREATE_REPLICATION_SLOT \"%s\" returned consistent point "
+		          "\"%s\" and snapshot \"%s\", which reckon cannot use",
+		          stream->config->slot, point, name);
+		PQclear(res);
+		stream_close(stream);
+		return PGCONN_FAIL;
+	}
+	snprintf(snapshot, snapshot_size, "%s", name);
+	PQclear(res);
+	stream->is_fresh = true;
+	log_info("created replication slot \"%s\" with wal2json at %X/%X%s%s",
+	         stream->config->slot, LSN_FORMAT_ARGS(*consistent),
+	         export_snapshot ? ", snapshot " : "", snapshot);
+	return PGCONN_OK;
+}
+
+PgconnStatus
+stream_start(Stream *stream)
+{
+	PGresult *res;
+	char command[STREAM_COMMAND_MAX];
+	char what[CONFIG_NAME_MAX + 64];
+	PgconnStatus status;
+	const char *state;
+
+	stream->slot_error = STREAM_SLOT_OK;
+	if (stream->conn == NULL || !stream->is_fresh || pgconn_is_bad(stream->conn))
+	{
+		stream_close(stream);
+		status = stream_connect(stream);
+		if (status != PGCONN_OK)
+		{
+			return status;
+		}
+	}
+	stream->is_fresh = false;
 	stream_format_start(stream, command, sizeof(command));
 	res = PQexec(pgconn_libpq(stream->conn), command);
 	if (PQresultStatus(res) == PGRES_COPY_BOTH)
@@ -700,8 +816,9 @@ stream_finish(Stream *stream)
 	PGconn *pq;
 	int64_t deadline = common_monotonic_us() + 10 * 1000 * 1000;
 
-	if (stream->conn == NULL)
+	if (stream->conn == NULL || stream->is_fresh)
 	{
+		stream_close(stream);
 		return;
 	}
 	if (!stream_send_status(stream, false))

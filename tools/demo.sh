@@ -31,6 +31,7 @@ cluster_start || exit 1
 trap demo_cleanup EXIT
 trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT TERM
 psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/schema.sql" >/dev/null || exit 1
+psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/state.sql" >/dev/null || exit 1
 
 # A small catalogue: 20 artists (the first 8 verified), 3 tracks each, and
 # history that leaves the verified artists a few plays short of 250.

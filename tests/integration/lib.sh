@@ -117,13 +117,15 @@ q()
 	psql -X -At -v ON_ERROR_STOP=1 -c "$1"
 }
 
-# setup_db: start a cluster, load the schema, and create reckon's role
-# (sql/roles.sql, as the operator would) when reckon runs as one. The
+# setup_db: start a cluster, load the schema and reckon's state tables
+# (sql/state.sql), and create reckon's role (sql/roles.sql, as the
+# operator would) when reckon runs as one. The
 # marker tells as_role.sh that this database has the role's grants.
 setup_db()
 {
 	cluster_start "$@" || exit 1
 	psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/schema.sql" >/dev/null || exit 1
+	psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/state.sql" >/dev/null || exit 1
 	export RECKON_ROLE_STATE=$CLUSTER_DIR
 	if [ -n "$RECKON_ROLE" ]; then
 		psql -X -q -v ON_ERROR_STOP=1 -v role="$RECKON_ROLE" \
@@ -193,4 +195,53 @@ wait_confirmed()
 lsn_ge()
 {
 	[ "$(q "select '$1'::pg_lsn >= '$2'::pg_lsn")" = "t" ]
+}
+
+# wait_log FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN.
+wait_log()
+{
+	local deadline=$(($(date +%s) + ${3:-15}))
+	while [ "$(date +%s)" -lt $deadline ]; do
+		grep -qs -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	grep -qs -- "$2" "$1"
+}
+
+# wait_count FILE PATTERN N [SECONDS]: until N lines of FILE match PATTERN.
+wait_count()
+{
+	local deadline=$(($(date +%s) + ${4:-15}))
+	while [ "$(date +%s)" -lt $deadline ]; do
+		[ "$(grep -cs -- "$2" "$1")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_exit PID [SECONDS]: the exit status of background job PID, or 124
+# (after killing it) if it is still running after SECONDS.
+wait_exit()
+{
+	local deadline=$(($(date +%s) + ${2:-15}))
+	while kill -0 "$1" 2>/dev/null && [ "$(date +%s)" -lt $deadline ]; do
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1"
+		wait "$1" 2>/dev/null
+		return 124
+	fi
+	wait "$1"
+}
+
+# has LOG DESCRIPTION PATTERN: a check that LOG has a line matching PATTERN.
+has()
+{
+	if grep -q -- "$3" "$1"; then
+		ok "$2"
+	else
+		not_ok "$2" "no line matches: $3
+$(tail -n 15 "$1")"
+	fi
 }

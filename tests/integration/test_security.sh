@@ -330,7 +330,7 @@ bad_conf "a lookup value column with a quote" 'invalid column name' "s/^value = 
 bad_conf "sql = a name with a quote" 'no built-in statement' "s/^sql = first_playlist$/sql = first_playlist'; --/"
 bad_conf "saturated = a name with a semicolon" 'no built-in statement' \
 	's/^saturated = play_saturated$/saturated = play_saturated; drop table users/'
-bad_conf "rescan_keys = a name with a quote" 'no built-in statement' "s/^rescan_keys = all_users$/rescan_keys = all_users'--/"
+bad_conf "rescan_keys = a name with a quote" 'no built-in statement' "s/^rescan_keys = all_keys$/rescan_keys = all_keys'--/"
 
 # A challenge id is free text: it reaches the server only as $2, intact.
 evil="v'); drop table users; --"

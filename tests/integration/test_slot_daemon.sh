@@ -28,44 +28,6 @@ conf()
 	echo "$file"
 }
 
-# wait_log FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN.
-wait_log()
-{
-	local deadline=$(($(date +%s) + ${3:-15}))
-	while [ "$(date +%s)" -lt $deadline ]; do
-		grep -qs -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	grep -qs -- "$2" "$1"
-}
-
-# wait_count FILE PATTERN N [SECONDS]: until N lines of FILE match PATTERN.
-wait_count()
-{
-	local deadline=$(($(date +%s) + ${4:-15}))
-	while [ "$(date +%s)" -lt $deadline ]; do
-		[ "$(grep -cs -- "$2" "$1")" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_exit PID [SECONDS]: the exit status of background job PID, or 124
-# (after killing it) if it is still running after SECONDS.
-wait_exit()
-{
-	local deadline=$(($(date +%s) + ${2:-15}))
-	while kill -0 "$1" 2>/dev/null && [ "$(date +%s)" -lt $deadline ]; do
-		sleep 0.1
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill -KILL "$1"
-		wait "$1" 2>/dev/null
-		return 124
-	fi
-	wait "$1"
-}
-
 slot_field()
 {
 	q "select $1 from pg_replication_slots where slot_name = 'reckon'"
@@ -80,17 +42,6 @@ wait_slot()
 		sleep 0.1
 	done
 	return 1
-}
-
-# has LOG DESCRIPTION PATTERN: a check that LOG has a line matching PATTERN.
-has()
-{
-	if grep -q -- "$3" "$1"; then
-		ok "$2"
-	else
-		not_ok "$2" "no line matches: $3
-$(tail -n 15 "$1")"
-	fi
 }
 
 # make_lost: advance the WAL by segments and checkpoint until the slot's

@@ -221,7 +221,7 @@ measure_reckon()
 	local label=$1 wpid before c0 c1 end ms blks calls ims iblks icalls
 	log=$work/reckon-$label.log
 	"$BENCH_BINDIR/reckon" --dsn "dbname=$db user=bench_reckon" --slot "$slot" \
-		--create-slot 2>"$log" &
+		--create-slot --backfill=none 2>"$log" &
 	consumer_pid=$!
 	wait_for "reckon's walsender" 120 reckon_streaming
 	sleep 1 # the lookup map is loaded and the first status sent

@@ -204,7 +204,7 @@ measure()
 	case $kind in
 	reckon)
 		"$BENCH_BINDIR/reckon" --dsn "dbname=$db" --slot "$slot" \
-			--create-slot 2>"$log" &
+			--create-slot --backfill=none 2>"$log" &
 		consumer_pid=$!
 		args+=(--wait-slot "$slot")
 		;;

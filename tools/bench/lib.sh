@@ -62,6 +62,7 @@ bench_load()
 	local db=$1
 	bq -d postgres -c "CREATE DATABASE $db"
 	bq -d "$db" -f "$ROOT/sql/schema.sql" >/dev/null
+	bq -d "$db" -f "$ROOT/sql/state.sql" >/dev/null
 	bq -d "$db" -v users="$2" -v tracks="$3" -v plays="$4" <<'SQL'
 SELECT setseed(0.42);
 INSERT INTO users (user_id, handle, name, bio, profile_picture, cover_photo,
