@@ -14,6 +14,9 @@
 -- The stream never carries these tables: reckon streams only the source
 -- tables its rules name (wal2json add-tables).
 
+-- quiet when run again: "already exists, skipping" is the expected case
+SET client_min_messages = warning;
+
 CREATE SCHEMA IF NOT EXISTS reckon;
 
 -- One backfill of one group on behalf of one slot. kind 'bootstrap': run
@@ -41,3 +44,5 @@ CREATE TABLE IF NOT EXISTS reckon.backfill_batches (
 	done_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (run_id, after_key)
 );
+
+RESET client_min_messages;

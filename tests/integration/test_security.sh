@@ -77,6 +77,8 @@ check_eq "a. the matview owner cannot log in" "f|f|f" \
 	"$(q "select rolsuper, rolreplication, rolcanlogin from pg_roles where rolname = '$OWNER'")"
 check_eq "a. table grants: SELECT on the sources, writes only on the targets" \
 	"aggregate_plays:SELECT
+backfill_batches:DELETE,INSERT,SELECT
+backfill_runs:DELETE,INSERT,SELECT
 challenges:SELECT
 comments:SELECT
 follows:SELECT
@@ -94,7 +96,8 @@ users:SELECT" \
 		from pg_class c, aclexplode(c.relacl) a
 		where a.grantee = '$ROLE'::regrole group by c.relname order by 1")"
 check_eq "a. column grants: UPDATE of the columns an upsert or a changed score sets" \
-	"playlist_trending_scores.created_at:UPDATE
+	"backfill_runs.finished_at:UPDATE
+playlist_trending_scores.created_at:UPDATE
 playlist_trending_scores.score:UPDATE
 track_trending_scores.created_at:UPDATE
 track_trending_scores.genre:UPDATE
