@@ -30,7 +30,7 @@ typedef enum BackfillKind
 typedef struct BackfillRun
 {
 	int64_t run_id;
-	Group *group; /* borrowed */
+	Group *group;                    /* borrowed */
 	char processor[CONFIG_NAME_MAX]; /* "" for every member */
 	int64_t after;                   /* the last key done */
 	int64_t batches_before;          /* committed by an earlier process */
@@ -57,8 +57,8 @@ typedef struct Backfill
 	int64_t started_us;
 	int64_t snapshot_fallbacks;
 	int64_t retries;
-	bool is_tty;                       /* a progress bar on stderr */
-	volatile sig_atomic_t *stop;       /* set by a signal: stop between batches */
+	bool is_tty;                 /* a progress bar on stderr */
+	volatile sig_atomic_t *stop; /* set by a signal: stop between batches */
 	int64_t progress_due_us;
 } Backfill;
 

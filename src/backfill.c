@@ -40,9 +40,8 @@
 static const char *const backfill_kind_names[] = {"bootstrap", "manual"};
 
 void
-backfill_init(Backfill *bf, Recompute *rc, const char *slot,
-              BackfillKind kind, const char *only,
-              volatile sig_atomic_t *stop)
+backfill_init(Backfill *bf, Recompute *rc, const char *slot, BackfillKind kind,
+              const char *only, volatile sig_atomic_t *stop)
 {
 	memset(bf, 0, sizeof(*bf));
 	bf->rc = rc;
@@ -109,10 +108,11 @@ backfill_claim(Backfill *bf, int64_t run_id)
 
 	snprintf(class_id, sizeof(class_id), "%d", BACKFILL_CLAIM_CLASS);
 	snprintf(id, sizeof(id), "%d", (int32_t)run_id);
-	status = backfill_exec(bf, "claim a backfill run",
-	                       "SELECT pg_catalog.pg_try_advisory_lock($1::integer, "
-	                       "$2::integer)",
-	                       2, values, &res);
+	status =
+	    backfill_exec(bf, "claim a backfill run",
+	                  "SELECT pg_catalog.pg_try_advisory_lock($1::integer, "
+	                  "$2::integer)",
+	                  2, values, &res);
 	if (status != PGCONN_OK)
 	{
 		return status;
@@ -220,7 +220,8 @@ backfill_load(Backfill *bf, Group *groups, int ngroups)
 		Group *g = backfill_find_group(groups, ngroups, name);
 		BackfillRun *run;
 
-		if (g == NULL || (bf->only != NULL && !backfill_has_member(g, bf->only)))
+		if (g == NULL ||
+		    (bf->only != NULL && !backfill_has_member(g, bf->only)))
 		{
 			log_warn("backfill run %" PRId64 " is for group \"%s\"%s%s%s, "
 			         "which the configuration no longer has: left "
@@ -248,8 +249,8 @@ backfill_load(Backfill *bf, Group *groups, int ngroups)
 			log_info("resuming %s backfill run %" PRId64 " of group \"%s\" "
 			         "after key %" PRId64 ": %" PRId64 " batches (%" PRId64
 			         " keys) were done before and are not redone",
-			         backfill_kind_names[bf->kind], run_id, name,
-			         run->after, run->batches_before, run->keys_before);
+			         backfill_kind_names[bf->kind], run_id, name, run->after,
+			         run->batches_before, run->keys_before);
 		}
 	}
 	pgconn_result_free(res);
@@ -265,14 +266,14 @@ backfill_plan(Backfill *bf, Group *groups, int ngroups)
 	status = backfill_exec(bf, "plan the backfill", "BEGIN", 0, NULL, NULL);
 	if (status == PGCONN_OK && bf->kind == BACKFILL_BOOTSTRAP)
 	{
-		status = backfill_exec(
-		    bf, "drop the old slot's unfinished bootstrap runs",
-		    "WITH gone AS (DELETE FROM reckon.backfill_runs "
-		    "WHERE slot_name = $1 AND kind = 'bootstrap' "
-		    "AND finished_at IS NULL RETURNING run_id) "
-		    "DELETE FROM reckon.backfill_batches "
-		    "WHERE run_id IN (SELECT run_id FROM gone)",
-		    1, drop, NULL);
+		status =
+		    backfill_exec(bf, "drop the old slot's unfinished bootstrap runs",
+		                  "WITH gone AS (DELETE FROM reckon.backfill_runs "
+		                  "WHERE slot_name = $1 AND kind = 'bootstrap' "
+		                  "AND finished_at IS NULL RETURNING run_id) "
+		                  "DELETE FROM reckon.backfill_batches "
+		                  "WHERE run_id IN (SELECT run_id FROM gone)",
+		                  1, drop, NULL);
 	}
 	for (int i = 0; status == PGCONN_OK && i < ngroups; i++)
 	{
@@ -318,7 +319,8 @@ backfill_plan(Backfill *bf, Group *groups, int ngroups)
 	}
 	if (status == PGCONN_OK)
 	{
-		status = backfill_exec(bf, "plan the backfill", "COMMIT", 0, NULL, NULL);
+		status =
+		    backfill_exec(bf, "plan the backfill", "COMMIT", 0, NULL, NULL);
 	}
 	else if (!pgconn_is_bad(bf->rc->conn))
 	{
@@ -454,10 +456,11 @@ backfill_finish_run(Backfill *bf, BackfillRun *run)
 	PgconnStatus status;
 
 	snprintf(id, sizeof(id), "%" PRId64, run->run_id);
-	status = backfill_exec(bf, "finish a backfill run",
-	                       "UPDATE reckon.backfill_runs SET finished_at = now() "
-	                       "WHERE run_id = $1",
-	                       1, values, NULL);
+	status =
+	    backfill_exec(bf, "finish a backfill run",
+	                  "UPDATE reckon.backfill_runs SET finished_at = now() "
+	                  "WHERE run_id = $1",
+	                  1, values, NULL);
 	if (status != PGCONN_OK)
 	{
 		return status;
@@ -473,8 +476,8 @@ backfill_finish_run(Backfill *bf, BackfillRun *run)
 	         " completed (%" PRId64 " batches done before)",
 	         run->run_id, run->group->config->name,
 	         run->processor[0] ? ", processor \"" : "", run->processor,
-	         run->processor[0] ? "\"" : "", run->keys, run->batches,
-	         run->rows, run->completions, run->batches_before);
+	         run->processor[0] ? "\"" : "", run->keys, run->batches, run->rows,
+	         run->completions, run->batches_before);
 	return PGCONN_OK;
 }
 
@@ -504,7 +507,8 @@ backfill_one(Backfill *bf, BackfillRun *run, const char **snapshot,
 		RecomputePage page = {.snapshot = *snapshot,
 		                      .run_id = run->run_id,
 		                      .after = run->after,
-		                      .only = run->processor[0] ? run->processor : NULL};
+		                      .only =
+		                          run->processor[0] ? run->processor : NULL};
 		PgconnStatus status;
 
 		if (*bf->stop)
@@ -603,12 +607,12 @@ backfill_execute(Backfill *bf, const char *snapshot)
 	elapsed = (double)(common_monotonic_us() - bf->started_us) / 1e6;
 	if (status == PGCONN_OK)
 	{
-		log_info("backfill done: %" PRId64 " keys in %.1f s (%.0f keys/s), "
-		         "%" PRId64 " batches of an earlier process not redone (%" PRId64
-		         " keys), %" PRId64 " snapshot fallbacks, %" PRId64 " retries",
-		         bf->keys, elapsed, elapsed > 0 ? (double)bf->keys / elapsed : 0,
-		         batches_before, keys_before, bf->snapshot_fallbacks,
-		         bf->retries);
+		log_info(
+		    "backfill done: %" PRId64 " keys in %.1f s (%.0f keys/s), "
+		    "%" PRId64 " batches of an earlier process not redone (%" PRId64
+		    " keys), %" PRId64 " snapshot fallbacks, %" PRId64 " retries",
+		    bf->keys, elapsed, elapsed > 0 ? (double)bf->keys / elapsed : 0,
+		    batches_before, keys_before, bf->snapshot_fallbacks, bf->retries);
 	}
 	else
 	{

@@ -1360,8 +1360,8 @@ daemon_backfill(const Config *config, const char *processor)
 		status = backfill_execute(&bf, NULL);
 	}
 	code = status == PGCONN_OK || stop_requested ? EXIT_CODE_OK
-	       : is_setup_error                       ? EXIT_CODE_USAGE
-	                                              : EXIT_CODE_RUNTIME;
+	       : is_setup_error                      ? EXIT_CODE_USAGE
+	                                             : EXIT_CODE_RUNTIME;
 done:
 	recompute_free(&d->rc);
 	for (int i = 0; i < d->ngroups; i++)

@@ -320,8 +320,8 @@ main(int argc, char **argv)
 	Config config;
 	int code;
 
-	if (argc > 1 && (strcmp(argv[1], "trending") == 0 ||
-	                 strcmp(argv[1], "backfill") == 0))
+	if (argc > 1 &&
+	    (strcmp(argv[1], "trending") == 0 || strcmp(argv[1], "backfill") == 0))
 	{
 		opts.is_trending = strcmp(argv[1], "trending") == 0;
 		opts.is_backfill = !opts.is_trending;

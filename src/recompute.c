@@ -424,11 +424,11 @@ recompute_report(const Processor *p, const Batch *batch,
 		}
 		completions++;
 		commit_us = recompute_commit_us(batch, user_id);
-		LOG_AT(level, "completed challenge \"%s\" specifier \"%s\" user %s, "
-		         "%.1f ms after its commit",
-		         p->config->challenge_id, pgconn_result_value(res, r, 2),
-		         user_id,
-		         commit_us > 0 ? (double)(done_us - commit_us) / 1000.0 : 0.0);
+		LOG_AT(level,
+		       "completed challenge \"%s\" specifier \"%s\" user %s, "
+		       "%.1f ms after its commit",
+		       p->config->challenge_id, pgconn_result_value(res, r, 2), user_id,
+		       commit_us > 0 ? (double)(done_us - commit_us) / 1000.0 : 0.0);
 	}
 	return completions;
 }
@@ -471,11 +471,12 @@ recompute_account(Recompute *rc, Processor *p, const Batch *batch,
 	int rows = pgconn_result_rows(res);
 	int completions = recompute_report(p, batch, res, common_now_us(), level);
 
-	LOG_AT(level, "processor \"%s\": %d keys, %d rows written, %d completed in "
-	         "%.1f ms, LSN %X/%X..%X/%X",
-	         p->config->id, batch->nkeys, rows, completions,
-	         (double)elapsed_us / 1000.0, LSN_FORMAT_ARGS(batch->safe_lsn),
-	         LSN_FORMAT_ARGS(batch->upto_lsn));
+	LOG_AT(level,
+	       "processor \"%s\": %d keys, %d rows written, %d completed in "
+	       "%.1f ms, LSN %X/%X..%X/%X",
+	       p->config->id, batch->nkeys, rows, completions,
+	       (double)elapsed_us / 1000.0, LSN_FORMAT_ARGS(batch->safe_lsn),
+	       LSN_FORMAT_ARGS(batch->upto_lsn));
 	if (elapsed_us >= rc->config->slow_ms * 1000)
 	{
 		log_warn("slow run of processor \"%s\" (challenge \"%s\"): %.0f ms "
@@ -582,7 +583,8 @@ recompute_begin(Recompute *rc, const Group *g, const char *snapshot)
 	         "BEGIN%s; SELECT pg_catalog.pg_advisory_xact_lock(%d, %d)",
 	         isolation, RECOMPUTE_LOCK_CLASS, (int32_t)hash);
 	return pgconn_exec(rc->conn, "BEGIN", command, 0, NULL, NULL, rc->wait,
-	                   rc->wait_arg, rc->config->statement_timeout_ms + 30 * 1000);
+	                   rc->wait_arg,
+	                   rc->config->statement_timeout_ms + 30 * 1000);
 }
 
 /* A backfill batch's record, in its transaction: it is never run twice. */
@@ -601,8 +603,7 @@ recompute_record_page(Recompute *rc, const Batch *batch,
 	                   "INSERT INTO reckon.backfill_batches "
 	                   "(run_id, after_key, last_key, keys) "
 	                   "VALUES ($1, $2, $3, $4)",
-	                   4, values, NULL, rc->wait, rc->wait_arg,
-	                   60 * 1000);
+	                   4, values, NULL, rc->wait, rc->wait_arg, 60 * 1000);
 }
 
 /* The group's prelude on the batch's keys (in rc->ids), before its members. */

@@ -475,7 +475,8 @@ stream_start(Stream *stream)
 	const char *state;
 
 	stream->slot_error = STREAM_SLOT_OK;
-	if (stream->conn == NULL || !stream->is_fresh || pgconn_is_bad(stream->conn))
+	if (stream->conn == NULL || !stream->is_fresh ||
+	    pgconn_is_bad(stream->conn))
 	{
 		stream_close(stream);
 		status = stream_connect(stream);

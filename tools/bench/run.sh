@@ -50,7 +50,7 @@ capture()
 		--no-loop "${opts[@]}" -f - >"$1"
 }
 
-for scenario in ingest latency dbcost memory; do
+for scenario in ingest latency dbcost memory backfill; do
 	bench_note "scenario $scenario"
 	"$ROOT/tools/bench/$scenario.sh" "$size" >/dev/null
 done
@@ -83,6 +83,8 @@ bench_note "scenario decoder"
 	sed -e '1d' -e 's/^#/##/' "$ROOT/tools/bench/trending-$size.md"
 	echo
 	cat "$BENCH_OUT/decoder.md"
+	echo
+	cat "$BENCH_OUT/backfill.md"
 	echo
 	echo "Total harness runtime: $(($(date +%s) - started)) s."
 } >"$result"
