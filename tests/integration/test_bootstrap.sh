@@ -10,6 +10,8 @@
 #   b. The backfill killed with SIGKILL halfway and started again: it
 #      resumes after the last recorded batch, redoes none (the counts add
 #      up, the primary key refuses a repeat) and the oracle holds.
+#      SIGTERM during a backfill stops it between batches (exit 0, nothing
+#      streamed) and the next start finishes it.
 #   c. --backfill=none starts from now (the history is not recomputed);
 #      `reckon backfill` beside the running daemon, with the writer going,
 #      then brings everything in line; --processor runs one processor.
@@ -139,6 +141,27 @@ check_eq "b. reckon stops cleanly" "0" "$?"
 RECKON_LOG=$W/b-catchup.log
 reckon_catch_up -c "$conf" || exit 1
 check_oracle "backfill killed with SIGKILL and resumed"
+
+# b2. SIGTERM during a backfill: it stops between batches, exits 0 and
+# streams nothing; the next start finishes it.
+q "select pg_drop_replication_slot('reckon')" >/dev/null
+q "truncate user_challenges, reckon.backfill_runs, reckon.backfill_batches" >/dev/null
+log=$W/b3.log
+"$RECKON" --create-slot -c "$conf" >"$log" 2>&1 &
+pid=$!
+deadline=$(($(date +%s) + 120))
+while [ "$(batches)" -lt 50 ] && [ "$(date +%s)" -lt $deadline ] && kill -0 $pid 2>/dev/null; do
+	sleep 0.05
+done
+kill -TERM $pid
+wait_exit $pid 60
+check_eq "b. SIGTERM during the backfill: exit 0" "0" "$?"
+has "$log" "b. it says the backfill stopped and how it resumes" 'backfill stopped after [0-9]* keys .* starting reckon again resumes after the last'
+check_eq "b. and it streamed nothing" "0" "$(grep -c 'streaming from slot' "$log")"
+RECKON_LOG=$W/b3-catchup.log
+reckon_catch_up -c "$conf" || exit 1
+has "$RECKON_LOG" "b. the next start resumes and finishes it" 'backfill done'
+check_oracle "backfill stopped by SIGTERM and resumed"
 
 # c. --backfill=none, then reckon backfill beside the running daemon
 q "select pg_drop_replication_slot('reckon')" >/dev/null
