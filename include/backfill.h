@@ -35,8 +35,7 @@ typedef struct BackfillRun
 	int64_t after;                   /* the last key done */
 	int64_t batches_before;          /* committed by an earlier process */
 	int64_t keys_before;
-	int64_t keys_total; /* an estimate, for the progress line */
-	int64_t batches;    /* committed by this process */
+	int64_t batches; /* committed by this process */
 	int64_t keys;
 	int64_t completions;
 	int64_t rows;

@@ -1,7 +1,7 @@
 /*
  * slot.h: inspect, create, advance and drop replication slots through SQL
  * functions, with the slot name always a parameter. Shared by the daemon
- * (slot_prepare before the stream starts, slot_describe_holder when the
+ * (slot_check before the stream starts, slot_describe_holder when the
  * slot is busy) and by reckon-slot (tools/reckon_slot.c), so both read the
  * same columns the same way.
  */
@@ -53,12 +53,12 @@ PgconnStatus slot_create(Pgconn *conn, const char *name,
                          Lsn *consistent) WARN_UNUSED;
 
 /*
- * slot_prepare: make sure name exists (creating it when create is set) and
- * is a wal2json slot of this database that still has its WAL; returns its
- * confirmed_flush_lsn. FAIL with a message that says what to do otherwise.
+ * slot_check: whether the inspected slot name exists and is a wal2json
+ * slot of this database that still has its WAL; *confirmed is its
+ * confirmed_flush_lsn. False, logged with what to do, otherwise.
  */
-PgconnStatus slot_prepare(Pgconn *conn, const char *name, bool create,
-                          Lsn *confirmed) WARN_UNUSED;
+bool slot_check(const SlotInfo *info, const char *name,
+                Lsn *confirmed) WARN_UNUSED;
 
 /*
  * slot_describe_holder: "pid N (application A, ...)" for the process that

@@ -95,32 +95,41 @@ backfill_check(Backfill *bf, bool required)
 	return PGCONN_OK;
 }
 
-/* Claim run_id for this process until it disconnects or finishes it. */
+/*
+ * The session advisory lock that claims run_id for this process until it
+ * disconnects or finishes the run: fn is pg_try_advisory_lock (*held: got
+ * it) or pg_advisory_unlock.
+ */
 static PgconnStatus
-backfill_claim(Backfill *bf, int64_t run_id)
+backfill_run_lock(Backfill *bf, const char *fn, int64_t run_id, bool *held)
 {
 	char class_id[32];
 	char id[32];
+	char sql[96];
 	const char *values[2] = {class_id, id};
 	PgconnResult *res = NULL;
 	PgconnStatus status;
-	bool claimed;
 
 	snprintf(class_id, sizeof(class_id), "%d", BACKFILL_CLAIM_CLASS);
 	snprintf(id, sizeof(id), "%d", (int32_t)run_id);
-	status =
-	    backfill_exec(bf, "claim a backfill run",
-	                  "SELECT pg_catalog.pg_try_advisory_lock($1::integer, "
-	                  "$2::integer)",
-	                  2, values, &res);
-	if (status != PGCONN_OK)
-	{
-		return status;
-	}
-	claimed = pgconn_check_shape(res, "claim a backfill run", 1, 1) &&
-	          strcmp(pgconn_result_value(res, 0, 0), "t") == 0;
+	snprintf(sql, sizeof(sql), "SELECT pg_catalog.%s($1::integer, $2::integer)",
+	         fn);
+	status = backfill_exec(bf, "lock a backfill run", sql, 2, values, &res);
+	*held = status == PGCONN_OK &&
+	        pgconn_check_shape(res, "lock a backfill run", 1, 1) &&
+	        strcmp(pgconn_result_value(res, 0, 0), "t") == 0;
 	pgconn_result_free(res);
-	if (!claimed)
+	return status;
+}
+
+static PgconnStatus
+backfill_claim(Backfill *bf, int64_t run_id)
+{
+	bool claimed = false;
+	PgconnStatus status =
+	    backfill_run_lock(bf, "pg_try_advisory_lock", run_id, &claimed);
+
+	if (status == PGCONN_OK && !claimed)
 	{
 		log_error("backfill run %" PRId64 " of slot \"%s\" is being run by "
 		          "another process (see pg_locks, locktype advisory, "
@@ -128,22 +137,7 @@ backfill_claim(Backfill *bf, int64_t run_id)
 		          run_id, bf->slot, BACKFILL_CLAIM_CLASS);
 		return PGCONN_FAIL;
 	}
-	return PGCONN_OK;
-}
-
-static void
-backfill_unclaim(Backfill *bf, int64_t run_id)
-{
-	char class_id[32];
-	char id[32];
-	const char *values[2] = {class_id, id};
-
-	snprintf(class_id, sizeof(class_id), "%d", BACKFILL_CLAIM_CLASS);
-	snprintf(id, sizeof(id), "%d", (int32_t)run_id);
-	(void)backfill_exec(bf, "release a backfill run",
-	                    "SELECT pg_catalog.pg_advisory_unlock($1::integer, "
-	                    "$2::integer)",
-	                    2, values, NULL);
+	return status;
 }
 
 static Group *
@@ -451,6 +445,7 @@ backfill_progress(Backfill *bf, const BackfillRun *run, bool force)
 static PgconnStatus
 backfill_finish_run(Backfill *bf, BackfillRun *run)
 {
+	bool unlocked;
 	char id[32];
 	const char *values[1] = {id};
 	PgconnStatus status;
@@ -466,7 +461,7 @@ backfill_finish_run(Backfill *bf, BackfillRun *run)
 		return status;
 	}
 	run->is_finished = true;
-	backfill_unclaim(bf, run->run_id);
+	(void)backfill_run_lock(bf, "pg_advisory_unlock", run->run_id, &unlocked);
 	if (bf->is_tty)
 	{
 		fprintf(stderr, "\r\033[K");
@@ -582,7 +577,6 @@ backfill_execute(Backfill *bf, const char *snapshot)
 	{
 		int64_t left = backfill_count(bf, &bf->runs[i]);
 
-		bf->runs[i].keys_total = left;
 		bf->keys_total += left > 0 ? left : 0;
 		keys_before += bf->runs[i].keys_before;
 		batches_before += bf->runs[i].batches_before;

@@ -1073,8 +1073,7 @@ daemon_setup(Daemon *d)
 	{
 		code = daemon_create_slot(d, &confirmed);
 	}
-	else if (slot_prepare(d->rc.conn, d->config->slot, false, &confirmed) !=
-	         PGCONN_OK)
+	else if (!slot_check(&slot, d->config->slot, &confirmed))
 	{
 		code = EXIT_CODE_RUNTIME;
 	}

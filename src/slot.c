@@ -227,51 +227,40 @@ slot_create(Pgconn *conn, const char *name, Lsn *consistent)
 	return PGCONN_OK;
 }
 
-PgconnStatus
-slot_prepare(Pgconn *conn, const char *name, bool create, Lsn *confirmed)
+bool
+slot_check(const SlotInfo *info, const char *name, Lsn *confirmed)
 {
-	SlotInfo info;
-	PgconnStatus status = slot_inspect(conn, name, &info);
-
-	if (status != PGCONN_OK)
+	if (!info->exists)
 	{
-		return status;
+		log_error("replication slot \"%s\" does not exist: start reckon "
+		          "with --create-slot to create it (if it existed before, "
+		          "the changes since reckon last ran are lost with it; "
+		          "--create-slot also recomputes every key, see "
+		          "\"Operating the slot\" in README.md)",
+		          name);
+		return false;
 	}
-	if (!info.exists)
-	{
-		if (!create)
-		{
-			log_error("replication slot \"%s\" does not exist: start reckon "
-			          "with --create-slot to create it (if it existed "
-			          "before, the changes since reckon last ran are lost "
-			          "with it: recompute every user, see \"Operating the "
-			          "slot\" in README.md)",
-			          name);
-			return PGCONN_FAIL;
-		}
-		return slot_create(conn, name, confirmed);
-	}
-	if (!info.is_logical || strcmp(info.plugin, "wal2json") != 0)
+	if (!info->is_logical || strcmp(info->plugin, "wal2json") != 0)
 	{
 		log_error("replication slot \"%s\" is not a wal2json logical slot "
 		          "(plugin \"%s\")",
-		          name, info.plugin);
-		return PGCONN_FAIL;
+		          name, info->plugin);
+		return false;
 	}
-	if (!info.is_this_database)
+	if (!info->is_this_database)
 	{
 		log_error("replication slot \"%s\" belongs to another database", name);
-		return PGCONN_FAIL;
+		return false;
 	}
-	if (strcmp(info.wal_status, "lost") == 0)
+	if (strcmp(info->wal_status, "lost") == 0)
 	{
 		log_error("replication slot \"%s\" was invalidated (wal_status "
 		          "lost: the server removed WAL it needed): %s",
 		          name, slot_lost_steps());
-		return PGCONN_FAIL;
+		return false;
 	}
-	*confirmed = info.confirmed_flush;
+	*confirmed = info->confirmed_flush;
 	log_info("replication slot \"%s\" confirmed up to %X/%X", name,
 	         LSN_FORMAT_ARGS(*confirmed));
-	return PGCONN_OK;
+	return true;
 }

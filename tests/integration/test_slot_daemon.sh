@@ -146,7 +146,7 @@ has "$log" "d. the error names the slot, its last confirmed position and the ste
 check_eq "d. and it did not recreate the slot" "0" "$(q "select count(*) from pg_replication_slots")"
 
 # d2. WAL removed under a slot the server has not invalidated (a file
-# deleted by hand stands in for the race): slot_prepare sees nothing wrong,
+# deleted by hand stands in for the race): slot_check sees nothing wrong,
 # START_REPLICATION succeeds, and the walsender fails reading the WAL with
 # 58P01 inside the copy stream.
 q "alter system set max_slot_wal_keep_size = -1" >/dev/null
