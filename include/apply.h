@@ -45,6 +45,7 @@ typedef struct Apply
 	bool has_xid;
 	uint32_t xid;
 	int64_t commit_us;
+	Lsn commit_lsn; /* end of its commit record (B's "nextlsn") */
 	bool txn_dirtied;
 
 	/* xids of received commits that dirtied keys, not yet seen visible */

@@ -72,6 +72,15 @@ typedef struct ConfigProcessor
 	const char *sql_text; /* borrowed from embedded_sql, or owned if read
 	                       * from a file (sql_text_owned) */
 	bool sql_text_owned;
+	/*
+	 * With a read server (Config.read_dsn): the statement that reads the
+	 * rows on it (read_sql; by default NAME_read of a built-in NAME), and
+	 * sql/apply_rows.sql writes them on the primary. NULL: the processor's
+	 * whole statement runs on the primary.
+	 */
+	char read_sql_name[256];
+	const char *read_sql_text; /* as sql_text (read_sql_text_owned) */
+	bool read_sql_text_owned;
 	int64_t create_min;
 	/* a processor of its own group: that group's settings */
 	bool has_batching; /* window, batch_size or dirty was given */
@@ -134,6 +143,14 @@ typedef struct Config
 {
 	/* connection and slot; dsn NULL means libpq's defaults (PG*) */
 	char *dsn; /* owned */
+	/*
+	 * A hot standby of the primary for the recompute reads (--read-dsn);
+	 * NULL: read on the primary. Its lag is fenced: a batch waits until the
+	 * standby has replayed its newest commit, at most read_fence_timeout,
+	 * then reads on the primary.
+	 */
+	char *read_dsn; /* owned */
+	int64_t read_fence_timeout_ms;
 	char slot[CONFIG_NAME_MAX];
 	bool create_slot;
 	/*

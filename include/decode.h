@@ -67,6 +67,12 @@ typedef struct DecodeEvent
 	bool has_timestamp;
 	int64_t timestamp_us;
 	/*
+	 * B and C with include-lsn: the end of the commit record ("nextlsn");
+	 * false without it.
+	 */
+	bool has_commit_end_lsn;
+	Lsn commit_end_lsn;
+	/*
 	 * I/U/D/T; empty otherwise. Raw JSON string contents, still escaped: a
 	 * schema named we"ird arrives as we\"ird.
 	 */

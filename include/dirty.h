@@ -31,6 +31,13 @@ typedef struct Batch
 	Lsn safe_lsn;           /* smallest safe_lsn of the keys */
 	int64_t first_dirty_us; /* monotonic time the oldest key was dirtied */
 	Lsn upto_lsn;           /* received position when the batch was taken */
+	/*
+	 * The newest commit among the keys' (the end of its commit record):
+	 * a standby that has replayed it sees every change the batch is for.
+	 * LSN_INVALID when unknown (a rescan page, a stream without
+	 * include-lsn).
+	 */
+	Lsn commit_lsn;
 } Batch;
 
 void dirty_set_init(DirtySet *set);
@@ -39,12 +46,13 @@ void dirty_set_clear(DirtySet *set);
 
 /*
  * dirty_set_add: mark key dirty. A key already dirty keeps its safe_lsn and
- * place in line; only its newest commit time moves. now_us is the
- * monotonic time, commit_us the commit's timestamp (0 if unknown). Aborts
+ * place in line; only its newest commit time and LSN move. now_us is the
+ * monotonic time, commit_us the commit's timestamp (0 if unknown),
+ * commit_lsn the end of its commit record (LSN_INVALID if unknown). Aborts
  * through the OOM handler if memory runs out.
  */
 void dirty_set_add(DirtySet *set, int64_t key, Lsn safe_lsn, int64_t now_us,
-                   int64_t commit_us);
+                   int64_t commit_us, Lsn commit_lsn);
 
 /* dirty_set_head: the oldest entry's safe_lsn and dirty time; false if empty */
 bool dirty_set_head(const DirtySet *set, Lsn *safe_lsn, int64_t *dirty_us);

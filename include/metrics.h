@@ -108,6 +108,10 @@ typedef struct MetricsSnapshot
 	int64_t transactions;        /* commits received */
 	int64_t reconnects_replication;
 	int64_t reconnects_sql;
+	/* batches that read on the read server, and on the primary instead */
+	bool has_read_server;
+	int64_t read_batches;
+	int64_t read_fallbacks;
 	int nerrors;
 	MetricsError errors[METRICS_ERROR_KINDS_MAX];
 	int ntables;

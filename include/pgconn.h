@@ -24,6 +24,9 @@ typedef enum PgconnStatus
 #define PGCONN_TYPE_INT8 20u
 #define PGCONN_TYPE_TEXT 25u
 #define PGCONN_TYPE_INT8_ARRAY 1016u
+#define PGCONN_TYPE_BOOL_ARRAY 1000u
+#define PGCONN_TYPE_INT4_ARRAY 1007u
+#define PGCONN_TYPE_TEXT_ARRAY 1009u
 
 typedef struct Pgconn Pgconn;
 typedef struct PgconnResult PgconnResult;

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "config.h"
 #include "pgconn.h"
+#include "replica.h"
 #include "sched.h"
 
 typedef struct Recompute
@@ -27,6 +28,10 @@ typedef struct Recompute
 	size_t ids_capacity;
 	PgconnWaitFn wait; /* serves the stream while a query runs */
 	void *wait_arg;    /* borrowed */
+	Replica replica;   /* the read server, when config->read_dsn is set */
+	/* sql/apply_rows.sql's array parameters, built from a read's rows */
+	char *arrays[REPLICA_READ_COLUMNS];
+	size_t array_capacity[REPLICA_READ_COLUMNS];
 } Recompute;
 
 void recompute_init(Recompute *rc, const Config *config, PgconnWaitFn wait,
@@ -98,10 +103,12 @@ PgconnStatus recompute_page(Recompute *rc, Group *g, Batch *batch,
                             RecomputePage *page) WARN_UNUSED;
 
 /*
- * recompute_load_lookups: fill apply's lookup maps from their tables on
- * the recompute connection.
+ * recompute_load_lookups: fill apply's lookup maps from their tables: on
+ * the read server once it has replayed start (the position the stream
+ * starts from: it brings every change after), else on the primary.
  */
-PgconnStatus recompute_load_lookups(Recompute *rc, Apply *apply) WARN_UNUSED;
+PgconnStatus recompute_load_lookups(Recompute *rc, Apply *apply,
+                                    Lsn start) WARN_UNUSED;
 
 /*
  * recompute_seed_saturated: run each group's saturated_seed statement and

@@ -299,7 +299,8 @@ apply_rules(Apply *apply, const ApplyTable *t, const DecodeEvent *ev,
 			continue;
 		}
 		dirty_set_add(&apply->groups[route->group].dirty, key,
-		              apply->ack.received, now_us, apply->commit_us);
+		              apply->ack.received, now_us, apply->commit_us,
+		              apply->commit_lsn);
 		if (!apply->txn_dirtied && apply->has_xid)
 		{
 			apply->txn_dirtied = true;
@@ -502,6 +503,8 @@ apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 			apply->has_xid = ev.has_xid;
 			apply->xid = ev.xid;
 			apply->commit_us = ev.has_timestamp ? ev.timestamp_us : 0;
+			apply->commit_lsn =
+			    ev.has_commit_end_lsn ? ev.commit_end_lsn : LSN_INVALID;
 			apply->txn_dirtied = false;
 			return true;
 		case DECODE_ACTION_COMMIT:

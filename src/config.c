@@ -29,6 +29,7 @@ config_init(Config *config)
 	config->reconnect_max_ms = 30 * 1000;
 	config->statement_timeout_ms = 5 * 60 * 1000;
 	config->visibility_timeout_ms = 30 * 1000;
+	config->read_fence_timeout_ms = 10 * 1000;
 	config->slow_ms = 1000;
 	config->retry_min_ms = 100;
 	config->retry_max_ms = 60 * 1000;
@@ -48,6 +49,8 @@ config_free(Config *config)
 {
 	free(config->dsn);
 	config->dsn = NULL;
+	free(config->read_dsn);
+	config->read_dsn = NULL;
 	for (int i = 0; i < config->nprocessors; i++)
 	{
 		ConfigProcessor *p = &config->processors[i];
@@ -57,6 +60,11 @@ config_free(Config *config)
 			free((char *)p->sql_text);
 		}
 		p->sql_text = NULL;
+		if (p->read_sql_text_owned)
+		{
+			free((char *)p->read_sql_text);
+		}
+		p->read_sql_text = NULL;
 	}
 }
 
@@ -246,6 +254,8 @@ static const ConfigSetting settings[] = {
      0},
     {"visibility_timeout", KIND_DURATION,
      offsetof(Config, visibility_timeout_ms), 1},
+    {"read_fence_timeout", KIND_DURATION,
+     offsetof(Config, read_fence_timeout_ms), 0},
     {"slow_threshold", KIND_DURATION, offsetof(Config, slow_ms), 0},
     {"retry_min", KIND_DURATION, offsetof(Config, retry_min_ms), 1},
     {"retry_max", KIND_DURATION, offsetof(Config, retry_max_ms), 1},
@@ -368,11 +378,14 @@ bool
 config_set(Config *config, const char *key, const char *value,
            const char *origin)
 {
-	if (strcmp(key, "dsn") == 0)
+	if (strcmp(key, "dsn") == 0 || strcmp(key, "read_dsn") == 0)
 	{
-		free(config->dsn);
-		config->dsn = strdup(value);
-		return config->dsn != NULL;
+		char **dsn = key[0] == 'd' ? &config->dsn : &config->read_dsn;
+
+		free(*dsn);
+		/* read_dsn = "" (or --read-dsn=""): no read server */
+		*dsn = key[0] == 'r' && value[0] == '\0' ? NULL : strdup(value);
+		return *dsn != NULL || value[0] == '\0';
 	}
 	if (strcmp(key, "rescan_keys") == 0)
 	{
@@ -669,6 +682,11 @@ config_set_processor(Config *config, ConfigProcessor *p, const char *key,
 	if (strcmp(key, "sql") == 0)
 	{
 		snprintf(p->sql_name, sizeof(p->sql_name), "%s", value);
+		return true;
+	}
+	if (strcmp(key, "read_sql") == 0)
+	{
+		snprintf(p->read_sql_name, sizeof(p->read_sql_name), "%s", value);
 		return true;
 	}
 	if (strcmp(key, "group") == 0)
@@ -1137,6 +1155,51 @@ config_join_group(Config *config, ConfigProcessor *p)
 	return true;
 }
 
+/*
+ * The processor's read statement: read_sql (a built-in name, a file path,
+ * or "none"), or by default the built-in NAME_read of a built-in sql NAME,
+ * when there is one.
+ */
+static bool
+config_finish_read_sql(ConfigProcessor *p)
+{
+	if (strcmp(p->read_sql_name, "none") == 0)
+	{
+		p->read_sql_name[0] = '\0';
+		return true;
+	}
+	if (p->read_sql_name[0] == '\0')
+	{
+		if (strchr(p->sql_name, '/') == NULL &&
+		    strlen(p->sql_name) + 6 <= sizeof(p->read_sql_name))
+		{
+			snprintf(p->read_sql_name, sizeof(p->read_sql_name), "%s_read",
+			         p->sql_name);
+			p->read_sql_text = embedded_find(embedded_sql, p->read_sql_name);
+		}
+		if (p->read_sql_text == NULL)
+		{
+			p->read_sql_name[0] = '\0';
+		}
+		return true;
+	}
+	if (strchr(p->read_sql_name, '/') != NULL)
+	{
+		p->read_sql_text = config_read_file(p->read_sql_name, 1024 * 1024);
+		p->read_sql_text_owned = p->read_sql_text != NULL;
+		return p->read_sql_text != NULL;
+	}
+	p->read_sql_text = embedded_find(embedded_sql, p->read_sql_name);
+	if (p->read_sql_text == NULL)
+	{
+		log_error("%s: processor \"%s\": no built-in statement \"%s\" for "
+		          "read_sql (a file path must contain a \"/\")",
+		          p->origin, p->id, p->read_sql_name);
+		return false;
+	}
+	return true;
+}
+
 static bool
 config_finish_processor(Config *config, ConfigProcessor *p)
 {
@@ -1169,7 +1232,7 @@ config_finish_processor(Config *config, ConfigProcessor *p)
 			return false;
 		}
 	}
-	return config_join_group(config, p);
+	return config_finish_read_sql(p) && config_join_group(config, p);
 }
 
 bool
@@ -1329,6 +1392,11 @@ config_restart_setting(const Config *old, const Config *new)
 	    (old->dsn != NULL && strcmp(old->dsn, new->dsn) != 0))
 	{
 		return "dsn";
+	}
+	if ((old->read_dsn == NULL) != (new->read_dsn == NULL) ||
+	    (old->read_dsn != NULL && strcmp(old->read_dsn, new->read_dsn) != 0))
+	{
+		return "read_dsn";
 	}
 	if (strcmp(old->slot, new->slot) != 0 ||
 	    old->create_slot != new->create_slot)

@@ -212,6 +212,9 @@ daemon_publish(Daemon *d, bool force)
 	m->is_caught_up = apply_is_idle(&d->apply) && m->received >= m->server_end;
 	m->last_commit_unix_us = d->apply.last_commit_us;
 	m->transactions = d->apply.transactions;
+	m->has_read_server = d->config->read_dsn != NULL;
+	m->read_batches = d->rc.replica.batches;
+	m->read_fallbacks = d->rc.replica.fallbacks;
 	m->ntables = 0;
 	for (int i = 0; d->apply.config != NULL &&
 	                apply_table_counts(&d->apply, i, &schema, &table, &counts);
@@ -733,6 +736,35 @@ daemon_log_group(const Config *config, const Group *g)
 	         g->config->batch_size);
 }
 
+/* With a read server: where each processor reads. */
+static void
+daemon_log_reads(const Config *config)
+{
+	char *redacted;
+
+	if (config->read_dsn == NULL)
+	{
+		return;
+	}
+	redacted = pgconn_redact(config->read_dsn);
+	log_info("read server: \"%s\", fenced at each batch's commits for at "
+	         "most %lld ms",
+	         redacted != NULL ? redacted : "",
+	         (long long)config->read_fence_timeout_ms);
+	free(redacted);
+	for (int i = 0; i < config->nprocessors; i++)
+	{
+		const ConfigProcessor *p = &config->processors[i];
+
+		if (p->read_sql_text == NULL)
+		{
+			log_warn("processor \"%s\" has no read statement (read_sql): "
+			         "it reads on the primary",
+			         p->id);
+		}
+	}
+}
+
 /*
  * The trending job runs in a child on its own clock: never two at once,
  * and never in the way of the stream (see trending.h).
@@ -1091,7 +1123,7 @@ daemon_setup(Daemon *d)
 		return EXIT_CODE_RUNTIME;
 	}
 	/* before the stream starts, so no batch is in flight yet */
-	if (recompute_load_lookups(&d->rc, &d->apply) != PGCONN_OK ||
+	if (recompute_load_lookups(&d->rc, &d->apply, confirmed) != PGCONN_OK ||
 	    recompute_seed_saturated(&d->rc, d->groups, d->ngroups) != PGCONN_OK)
 	{
 		return EXIT_CODE_RUNTIME;
@@ -1100,6 +1132,7 @@ daemon_setup(Daemon *d)
 	{
 		daemon_log_group(d->config, &d->groups[i]);
 	}
+	daemon_log_reads(d->config);
 	return EXIT_CODE_OK;
 }
 

@@ -38,6 +38,8 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+#include "lsn.h"
+
 /* PostgreSQL's MaxHeapAttributeNumber: no table has more columns. */
 #define DECODE_COLUMNS_MAX 1600
 
@@ -89,12 +91,13 @@ typedef enum DecodeField
 	DECODE_FIELD_TRANSACTIONAL,
 	DECODE_FIELD_PREFIX,
 	DECODE_FIELD_CONTENT,
+	DECODE_FIELD_NEXTLSN,
 	DECODE_FIELD_OTHER
 } DecodeField;
 
 static const char *const decode_field_names[] = {
-    "action",  "xid",      "timestamp",     "schema", "table",
-    "columns", "identity", "transactional", "prefix", "content",
+    "action",   "xid",           "timestamp", "schema",  "table",   "columns",
+    "identity", "transactional", "prefix",    "content", "nextlsn",
 };
 
 _Static_assert(sizeof(decode_field_names) / sizeof(decode_field_names[0]) ==
@@ -480,8 +483,9 @@ decode_span_is(const DecodeContext *ctx, const jsmntok_t *token,
 static DecodeField
 decode_field(const DecodeContext *ctx, const jsmntok_t *key)
 {
-	static const uint8_t lengths[DECODE_FIELD_OTHER] = {6, 3, 9,  6, 5,
-	                                                    7, 8, 13, 6, 7};
+	/* strlen of each decode_field_names[] entry, in order */
+	static const uint8_t lengths[DECODE_FIELD_OTHER] = {6, 3,  9, 6, 5, 7,
+	                                                    8, 13, 6, 7, 7};
 	size_t len = (size_t)(key->end - key->start);
 
 	for (int f = 0; f < DECODE_FIELD_OTHER; f++)
@@ -684,6 +688,38 @@ decode_timestamp(const char *p, size_t n, int64_t *timestamp_us)
 	     offset_s) *
 	        1000000 +
 	    fraction_us;
+	return true;
+}
+
+/*
+ * "nextlsn" of a B or C (include-lsn): the end of the transaction's commit
+ * record, known at B already. A standby that has replayed up to it sees the
+ * commit (recompute.c's fence for reads on a standby).
+ */
+static bool
+decode_nextlsn(const DecodeContext *ctx, const jsmntok_t *token,
+               DecodeEvent *event)
+{
+	char text[32];
+	size_t n = (size_t)(token->end - token->start);
+
+	if (token->type == JSMN_PRIMITIVE && decode_span_is(ctx, token, "null"))
+	{
+		return true;
+	}
+	if (token->type != JSMN_STRING || n >= sizeof(text))
+	{
+		return decode_fail(ctx, decode_token_offset(token),
+		                   "\"nextlsn\" is not an LSN string");
+	}
+	memcpy(text, ctx->line + token->start, n);
+	text[n] = '\0';
+	if (!lsn_parse(text, &event->commit_end_lsn))
+	{
+		return decode_fail(ctx, decode_token_offset(token),
+		                   "\"nextlsn\" is not a valid LSN");
+	}
+	event->has_commit_end_lsn = true;
 	return true;
 }
 
@@ -928,6 +964,8 @@ decode_value(const DecodeContext *ctx, DecodeField field, int i,
 			return decode_name(ctx, token, field, &event->prefix);
 		case DECODE_FIELD_CONTENT:
 			return decode_name(ctx, token, field, &event->content);
+		case DECODE_FIELD_NEXTLSN:
+			return decode_nextlsn(ctx, token, event);
 		case DECODE_FIELD_OTHER:
 			break;
 	}

@@ -16,6 +16,7 @@ struct DirtyEntry
 	Lsn safe_lsn;
 	int64_t dirty_us;
 	int64_t commit_us;
+	Lsn commit_lsn;
 	UT_hash_handle hh;
 };
 
@@ -42,7 +43,7 @@ dirty_set_clear(DirtySet *set)
 
 void
 dirty_set_add(DirtySet *set, int64_t key, Lsn safe_lsn, int64_t now_us,
-              int64_t commit_us)
+              int64_t commit_us, Lsn commit_lsn)
 {
 	DirtyEntry *e;
 
@@ -52,6 +53,10 @@ dirty_set_add(DirtySet *set, int64_t key, Lsn safe_lsn, int64_t now_us,
 		if (commit_us > e->commit_us)
 		{
 			e->commit_us = commit_us;
+		}
+		if (commit_lsn > e->commit_lsn)
+		{
+			e->commit_lsn = commit_lsn;
 		}
 		return;
 	}
@@ -64,6 +69,7 @@ dirty_set_add(DirtySet *set, int64_t key, Lsn safe_lsn, int64_t now_us,
 	e->safe_lsn = safe_lsn;
 	e->dirty_us = now_us;
 	e->commit_us = commit_us;
+	e->commit_lsn = commit_lsn;
 	HASH_ADD(hh, set->entries, key, sizeof(e->key), e);
 	set->count++;
 }
@@ -122,6 +128,7 @@ dirty_set_take(DirtySet *set, Batch *batch, int max_keys)
 	batch_reserve(batch, max_keys);
 	batch->nkeys = 0;
 	batch->safe_lsn = LSN_INVALID;
+	batch->commit_lsn = LSN_INVALID;
 	batch->first_dirty_us = 0;
 	HASH_ITER(hh, set->entries, e, tmp)
 	{
@@ -137,6 +144,10 @@ dirty_set_take(DirtySet *set, Batch *batch, int max_keys)
 		/* insertion order makes safe_lsn non-decreasing along the list */
 		ASSERT(e->safe_lsn >= batch->safe_lsn);
 		batch->commit_us[batch->nkeys] = e->commit_us;
+		if (e->commit_lsn > batch->commit_lsn)
+		{
+			batch->commit_lsn = e->commit_lsn;
+		}
 		batch->keys[batch->nkeys++] = e->key;
 		HASH_DEL(set->entries, e);
 		free(e);

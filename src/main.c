@@ -34,6 +34,9 @@ main_usage(FILE *out)
 	    "Options:\n"
 	    "  -d, --dsn=CONNINFO   connection string or URI of the database\n"
 	    "                       (default: libpq's PG* variables, .pgpass)\n"
+	    "      --read-dsn=CONNINFO\n"
+	    "                       a hot standby of the database for the\n"
+	    "                       recompute reads (writes go to --dsn)\n"
 	    "  -S, --slot=NAME      replication slot (default \"reckon\")\n"
 	    "      --create-slot    create the slot (wal2json) if it is missing\n"
 	    "      --backfill=WHAT  for a slot reckon creates: all (default)\n"
@@ -59,7 +62,7 @@ main_usage(FILE *out)
 	    "  -?, --help           show this help and exit\n"
 	    "\n"
 	    "Configuration file settings ([reckon] section):\n"
-	    "  dsn, slot, create_slot       as the options above\n"
+	    "  dsn, read_dsn, slot, create_slot as the options above\n"
 	    "  backfill (all)               as --backfill\n"
 	    "  status_interval (10s)        standby status update interval\n"
 	    "  stats_interval (60s)         periodic stats line, 0 = off\n"
@@ -74,6 +77,10 @@ main_usage(FILE *out)
 	    "  statement_timeout (5min)     bound of one recompute statement\n"
 	    "  visibility_timeout (30s)     wait for a streamed commit to be "
 	    "visible\n"
+	    "  read_fence_timeout (10s)     wait for the read server to replay "
+	    "a\n"
+	    "                               batch's commits, then read on the\n"
+	    "                               primary\n"
 	    "  slow_threshold (1s)          runs longer are logged as slow\n"
 	    "  retry_min/max (100ms/60s)    failed batch retry backoff bounds\n"
 	    "  dirty_keys_max (1000000)     dirty keys per processor before "
@@ -91,8 +98,9 @@ main_usage(FILE *out)
 	    "  health_max_lag (5min)        /healthz is 503 past this lag\n"
 	    "Sections [lookup NAME] (table, key, value), [group NAME] (window,\n"
 	    "batch_size, dirty, dirty_monotone, saturated, saturated_seed,\n"
-	    "prelude, rescan_keys) and [processor ID] (challenge, sql, group,\n"
-	    "window, batch_size, create_min, dirty) describe the catalogue; see\n"
+	    "prelude, rescan_keys) and [processor ID] (challenge, sql, read_sql,\n"
+	    "group, window, batch_size, create_min, dirty) describe the catalogue; "
+	    "see\n"
 	    "the comments of tools/reckon.conf.\n"
 	    "\n"
 	    "Signals: SIGTERM and SIGINT finish the running batch and stop;\n"
@@ -135,6 +143,7 @@ typedef struct MainOptions
 	const char *now;
 	const char *config_path;
 	const char *dsn;
+	const char *read_dsn;
 	const char *slot;
 	const char *metrics_addr;
 	const char *log_format;
@@ -162,6 +171,7 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	    {"log-format", required_argument, NULL, 6},
 	    {"backfill", required_argument, NULL, 7},
 	    {"processor", required_argument, NULL, 8},
+	    {"read-dsn", required_argument, NULL, 9},
 	    {NULL, 0, NULL, 0}};
 	int c;
 
@@ -176,6 +186,9 @@ main_parse(int argc, char **argv, MainOptions *opts)
 				break;
 			case 'S':
 				opts->slot = optarg;
+				break;
+			case 9:
+				opts->read_dsn = optarg;
 				break;
 			case 1:
 				opts->create_slot = true;
@@ -291,6 +304,8 @@ main_load_config(void *arg, Config *config)
 	config_init(config);
 	if (!config_load_file(config, opts->config_path) ||
 	    (opts->dsn && !config_set(config, "dsn", opts->dsn, "--dsn")) ||
+	    (opts->read_dsn &&
+	     !config_set(config, "read_dsn", opts->read_dsn, "--read-dsn")) ||
 	    (opts->slot && !config_set(config, "slot", opts->slot, "--slot")) ||
 	    (opts->metrics_addr &&
 	     !config_set(config, "metrics_addr", opts->metrics_addr,

@@ -325,6 +325,18 @@ metrics_render_stream(const MetricsSnapshot *snap, MetricsBuffer *out)
 	               "%" PRId64 "\n"
 	               "reckon_reconnects_total{connection=\"sql\"} %" PRId64 "\n",
 	               snap->reconnects_replication, snap->reconnects_sql);
+	if (snap->has_read_server)
+	{
+		metrics_value(out, "reckon_read_batches_total", "counter",
+		              "batches whose reads ran on the read server "
+		              "(--read-dsn)",
+		              (double)snap->read_batches);
+		metrics_value(out, "reckon_read_fallbacks_total", "counter",
+		              "batches that read on the primary instead: the read "
+		              "server lagged past read_fence_timeout, was "
+		              "unavailable, or its reads failed",
+		              (double)snap->read_fallbacks);
+	}
 	metrics_family(out, "reckon_errors_total", "counter",
 	               "errors by where they happened and their SQLSTATE class "
 	               "(or connection, message)");

@@ -1,8 +1,9 @@
 /*
- * recompute.c: one batch, one statement (see recompute.h). The statement is
- * a single INSERT ... ON CONFLICT, so it commits on its own: either all of
+ * recompute.c: one batch, one transaction (see recompute.h): either all of
  * the batch's rows are written or none, and the batch stays in flight until
- * one attempt commits.
+ * one attempt commits. With a read server (replica.c), a processor that has
+ * a read statement reads its rows there and sql/apply_rows.sql writes them
+ * here, on the primary.
  */
 #include "recompute.h"
 
@@ -25,6 +26,7 @@ recompute_init(Recompute *rc, const Config *config, PgconnWaitFn wait,
                void *wait_arg)
 {
 	*rc = (Recompute){.config = config, .wait = wait, .wait_arg = wait_arg};
+	replica_init(&rc->replica, config, wait, wait_arg);
 }
 
 void
@@ -34,6 +36,13 @@ recompute_free(Recompute *rc)
 	rc->conn = NULL;
 	free(rc->ids);
 	rc->ids = NULL;
+	replica_free(&rc->replica);
+	for (int i = 0; i < REPLICA_READ_COLUMNS; i++)
+	{
+		free(rc->arrays[i]);
+		rc->arrays[i] = NULL;
+		rc->array_capacity[i] = 0;
+	}
 }
 
 bool
@@ -51,6 +60,16 @@ recompute_statement_name(const Processor *p, char *buf, size_t size)
 /* $1 the batch's keys, $2 the challenge id, $3 create_min */
 static const unsigned int recompute_param_types[3] = {
     PGCONN_TYPE_INT8_ARRAY, PGCONN_TYPE_TEXT, PGCONN_TYPE_INT8};
+
+/*
+ * sql/apply_rows.sql: $1 the challenge id, then a read statement's columns
+ * as arrays (REPLICA_READ_COLUMNS, in order).
+ */
+#define RECOMPUTE_APPLY_STATEMENT "reckon_apply_rows"
+static const unsigned int recompute_apply_types[1 + REPLICA_READ_COLUMNS] = {
+    PGCONN_TYPE_TEXT,       PGCONN_TYPE_INT8_ARRAY, PGCONN_TYPE_TEXT_ARRAY,
+    PGCONN_TYPE_INT4_ARRAY, PGCONN_TYPE_BOOL_ARRAY, PGCONN_TYPE_INT4_ARRAY,
+    PGCONN_TYPE_BOOL_ARRAY, PGCONN_TYPE_BOOL_ARRAY};
 
 PgconnStatus
 recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
@@ -82,6 +101,20 @@ recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
 		snprintf(what, sizeof(what), "session table setup \"%s\"", f->name);
 		status = pgconn_exec(rc->conn, what, f->text, 0, NULL, NULL, NULL, NULL,
 		                     60 * 1000);
+		if (status != PGCONN_OK)
+		{
+			pgconn_finish(rc->conn);
+			rc->conn = NULL;
+			return status;
+		}
+	}
+	if (rc->config->read_dsn != NULL)
+	{
+		status =
+		    pgconn_prepare(rc->conn, "prepare statement \"apply_rows\"",
+		                   RECOMPUTE_APPLY_STATEMENT,
+		                   embedded_find(embedded_sql, "apply_rows"),
+		                   1 + REPLICA_READ_COLUMNS, recompute_apply_types);
 		if (status != PGCONN_OK)
 		{
 			pgconn_finish(rc->conn);
@@ -183,6 +216,7 @@ recompute_reprepare(Recompute *rc, const Config *config, const Processor *old,
 		return status;
 	}
 	rc->config = config;
+	replica_reload(&rc->replica, config);
 	for (int i = 0; i < nold && status == PGCONN_OK; i++)
 	{
 		const Processor *p = recompute_find(procs, nprocs, old[i].config->id);
@@ -459,6 +493,110 @@ recompute_member(Recompute *rc, const Processor *p, PgconnResult **res)
 	return status;
 }
 
+/* Append text to array i of rc->arrays, growing it; aborts on OOM. */
+static void
+recompute_array_append(Recompute *rc, int i, size_t *used, const char *text,
+                       size_t len)
+{
+	if (*used + len + 1 > rc->array_capacity[i])
+	{
+		size_t capacity = rc->array_capacity[i] ? rc->array_capacity[i] : 256;
+		char *grown;
+
+		while (*used + len + 1 > capacity)
+		{
+			capacity *= 2;
+		}
+		grown = realloc(rc->arrays[i], capacity);
+		if (grown == NULL)
+		{
+			common_out_of_memory("apply parameter");
+		}
+		rc->arrays[i] = grown;
+		rc->array_capacity[i] = capacity;
+	}
+	memcpy(rc->arrays[i] + *used, text, len);
+	*used += len;
+	rc->arrays[i][*used] = '\0';
+}
+
+/*
+ * A read's rows as apply_rows' array literals, one per column: every
+ * element double-quoted with '"' and '\\' escaped (valid for each element
+ * type, and for whatever text a custom read statement returns), NULL as
+ * NULL.
+ */
+static void
+recompute_format_arrays(Recompute *rc, const PgconnResult *read)
+{
+	int rows = pgconn_result_rows(read);
+
+	for (int c = 0; c < REPLICA_READ_COLUMNS; c++)
+	{
+		size_t used = 0;
+
+		recompute_array_append(rc, c, &used, "{", 1);
+		for (int r = 0; r < rows; r++)
+		{
+			const char *v = pgconn_result_value(read, r, c);
+
+			if (r > 0)
+			{
+				recompute_array_append(rc, c, &used, ",", 1);
+			}
+			if (v == NULL)
+			{
+				recompute_array_append(rc, c, &used, "NULL", 4);
+				continue;
+			}
+			recompute_array_append(rc, c, &used, "\"", 1);
+			for (const char *x = v; *x != '\0'; x++)
+			{
+				if (*x == '"' || *x == '\\')
+				{
+					recompute_array_append(rc, c, &used, "\\", 1);
+				}
+				recompute_array_append(rc, c, &used, x, 1);
+			}
+			recompute_array_append(rc, c, &used, "\"", 1);
+		}
+		recompute_array_append(rc, c, &used, "}", 1);
+	}
+}
+
+/*
+ * Write one member's rows, read on the read server, with apply_rows: the
+ * same comparison with the existing rows and the same upsert as the
+ * member's own statement, and the same result shape.
+ */
+static PgconnStatus
+recompute_apply_rows(Recompute *rc, const Processor *p,
+                     const PgconnResult *read, PgconnResult **res)
+{
+	const char *values[1 + REPLICA_READ_COLUMNS];
+	char what[CONFIG_NAME_MAX + 64];
+	PgconnStatus status;
+
+	recompute_format_arrays(rc, read);
+	values[0] = p->config->challenge_id;
+	for (int c = 0; c < REPLICA_READ_COLUMNS; c++)
+	{
+		values[1 + c] = rc->arrays[c];
+	}
+	snprintf(what, sizeof(what), "apply_rows of processor \"%s\"",
+	         p->config->id);
+	status = pgconn_exec_prepared(rc->conn, what, RECOMPUTE_APPLY_STATEMENT,
+	                              1 + REPLICA_READ_COLUMNS, values, res,
+	                              rc->wait, rc->wait_arg,
+	                              rc->config->statement_timeout_ms + 30 * 1000);
+	if (status == PGCONN_OK &&
+	    !pgconn_check_shape(*res, what, -1, RECOMPUTE_COLUMNS))
+	{
+		status = PGCONN_FAIL;
+	}
+	return status;
+}
+
 /*
  * After the commit: log each member's run and count it. A backfill's runs
  * and completions (level DEBUG) would be a line per user of the database;
@@ -691,14 +829,30 @@ recompute_rescan_page(Recompute *rc, Group *g, Batch *batch, int64_t after_key)
 	return status;
 }
 
+/* Whether every member of g has its rows in reads (none runs its own). */
+static bool
+recompute_all_read(const Group *g, PgconnResult *const *reads)
+{
+	for (int i = 0; i < g->nmembers; i++)
+	{
+		if (reads[i] == NULL)
+		{
+			return false;
+		}
+	}
+	return true;
+}
+
 /*
  * One batch of g in one transaction: a daemon batch (page NULL: the dirty
- * keys in batch, or a rescan page) or a backfill page. Nothing is
- * committed unless everything ran.
+ * keys in batch, or a rescan page) or a backfill page. reads: NULL, or
+ * per member the rows its read statement returned on the read server
+ * (NULL: the member runs its own statement). Nothing is committed unless
+ * everything ran.
  */
 static PgconnStatus
 recompute_transaction(Recompute *rc, Group *g, Batch *batch,
-                      RecomputePage *page)
+                      RecomputePage *page, PgconnResult **reads)
 {
 	PgconnResult *results[CONFIG_PROCESSORS_MAX] = {NULL};
 	PgconnResult *saturated = NULL;
@@ -715,8 +869,9 @@ recompute_transaction(Recompute *rc, Group *g, Batch *batch,
 		    rc, g, batch, page != NULL ? page->after : g->rescan_after);
 	}
 	recompute_format_ids(rc, batch);
+	/* the prelude feeds the members' own statements, not their reads */
 	if (status == PGCONN_OK && g->config->prelude_sql != NULL &&
-	    batch->nkeys > 0)
+	    batch->nkeys > 0 && (reads == NULL || !recompute_all_read(g, reads)))
 	{
 		status = recompute_prelude(rc, g);
 	}
@@ -731,7 +886,18 @@ recompute_transaction(Recompute *rc, Group *g, Batch *batch,
 		{
 			continue;
 		}
-		status = recompute_member(rc, g->members[i], &results[i]);
+		if (reads != NULL && reads[i] != NULL)
+		{
+			/* nothing read, nothing to write: no round trip */
+			status = pgconn_result_rows(reads[i]) == 0
+			             ? PGCONN_OK
+			             : recompute_apply_rows(rc, g->members[i], reads[i],
+			                                    &results[i]);
+		}
+		else
+		{
+			status = recompute_member(rc, g->members[i], &results[i]);
+		}
 		elapsed_us[i] = common_monotonic_us() - start_us;
 		ran[i] = true;
 	}
@@ -775,6 +941,38 @@ recompute_transaction(Recompute *rc, Group *g, Batch *batch,
 	return status;
 }
 
+/*
+ * A daemon batch of a group with read statements: the reads on the read
+ * server once it has replayed the batch's commits, the writes here. A
+ * fence that times out, or reads that fail, send the whole batch to the
+ * primary instead (replica.c counts and logs it).
+ */
+static PgconnStatus
+recompute_with_reads(Recompute *rc, Group *g, Batch *batch)
+{
+	PgconnResult *reads[CONFIG_PROCESSORS_MAX] = {NULL};
+	char what[CONFIG_NAME_MAX + 32];
+	PgconnStatus status;
+
+	snprintf(what, sizeof(what), "group \"%s\"", g->config->name);
+	if (!replica_fence(&rc->replica, batch->commit_lsn, what))
+	{
+		return recompute_transaction(rc, g, batch, NULL, NULL);
+	}
+	recompute_format_ids(rc, batch);
+	if (replica_read(&rc->replica, g, rc->ids, reads) != PGCONN_OK)
+	{
+		replica_fallback(&rc->replica, "its reads on the read server failed");
+		return recompute_transaction(rc, g, batch, NULL, NULL);
+	}
+	status = recompute_transaction(rc, g, batch, NULL, reads);
+	for (int i = 0; i < g->nmembers; i++)
+	{
+		pgconn_result_free(reads[i]);
+	}
+	return status;
+}
+
 PgconnStatus
 recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 {
@@ -790,7 +988,12 @@ recompute_run(Recompute *rc, Group *g, Batch *batch, Apply *apply)
 	{
 		return status;
 	}
-	return recompute_transaction(rc, g, batch, NULL);
+	if (replica_is_configured(&rc->replica) && !g->inflight_is_rescan &&
+	    replica_group_reads(g))
+	{
+		return recompute_with_reads(rc, g, batch);
+	}
+	return recompute_transaction(rc, g, batch, NULL, NULL);
 }
 
 PgconnStatus
@@ -804,7 +1007,7 @@ recompute_page(Recompute *rc, Group *g, Batch *batch, RecomputePage *page)
 	}
 	page->completions = 0;
 	page->rows = 0;
-	status = recompute_transaction(rc, g, batch, page);
+	status = recompute_transaction(rc, g, batch, page, NULL);
 	if (status != PGCONN_OK)
 	{
 		batch->nkeys = 0;
@@ -817,14 +1020,14 @@ recompute_page(Recompute *rc, Group *g, Batch *batch, RecomputePage *page)
 
 /* Run one statement of the lookup load; *res gets its result if asked. */
 static PgconnStatus
-recompute_lookup_exec(Recompute *rc, const char *what, const char *sql,
-                      int nparams, const char *const *values,
+recompute_lookup_exec(Recompute *rc, Pgconn *conn, const char *what,
+                      const char *sql, int nparams, const char *const *values,
                       PgconnResult **res)
 {
 	PgconnResult *own = NULL;
 	PgconnStatus status =
-	    pgconn_exec(rc->conn, what, sql, nparams, values, res ? res : &own,
-	                NULL, NULL, rc->config->statement_timeout_ms + 30 * 1000);
+	    pgconn_exec(conn, what, sql, nparams, values, res ? res : &own, NULL,
+	                NULL, rc->config->statement_timeout_ms + 30 * 1000);
 
 	pgconn_result_free(own);
 	return status;
@@ -855,7 +1058,7 @@ recompute_lookup_add(Apply *apply, int index, PgconnResult *res, int *rows)
  * is not rehashed while loading.
  */
 static PgconnStatus
-recompute_load_lookup(Recompute *rc, Apply *apply, int index)
+recompute_load_lookup(Recompute *rc, Pgconn *conn, Apply *apply, int index)
 {
 	const ConfigLookup *l = &rc->config->lookups[index];
 	char sql[512];
@@ -878,7 +1081,7 @@ recompute_load_lookup(Recompute *rc, Apply *apply, int index)
 	         "SELECT \"%s\"::bigint, \"%s\"::bigint FROM %s",
 	         l->key_column, l->value_column, regclass);
 	status = recompute_lookup_exec(
-	    rc, what,
+	    rc, conn, what,
 	    "SELECT greatest(reltuples, 0)::bigint FROM pg_catalog.pg_class "
 	    "WHERE oid = $1::regclass",
 	    1, values, &res);
@@ -890,18 +1093,18 @@ recompute_load_lookup(Recompute *rc, Apply *apply, int index)
 	}
 	pgconn_result_free(res);
 	if (status != PGCONN_OK ||
-	    (status = recompute_lookup_exec(rc, what, "BEGIN", 0, NULL, NULL)) !=
-	        PGCONN_OK)
+	    (status = recompute_lookup_exec(rc, conn, what, "BEGIN", 0, NULL,
+	                                    NULL)) != PGCONN_OK)
 	{
 		return status;
 	}
-	status = recompute_lookup_exec(rc, what, sql, 0, NULL, NULL);
+	status = recompute_lookup_exec(rc, conn, what, sql, 0, NULL, NULL);
 	snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM reckon_lookup",
 	         RECOMPUTE_LOOKUP_FETCH);
 	while (status == PGCONN_OK)
 	{
 		res = NULL;
-		status = recompute_lookup_exec(rc, what, sql, 0, NULL, &res);
+		status = recompute_lookup_exec(rc, conn, what, sql, 0, NULL, &res);
 		if (status == PGCONN_OK && !pgconn_check_shape(res, what, -1, 2))
 		{
 			status = PGCONN_FAIL;
@@ -920,14 +1123,15 @@ recompute_load_lookup(Recompute *rc, Apply *apply, int index)
 	if (status != PGCONN_OK)
 	{
 		/* error already logged; a broken connection rolls back itself */
-		(void)recompute_lookup_exec(rc, what, "ROLLBACK", 0, NULL, NULL);
+		(void)recompute_lookup_exec(rc, conn, what, "ROLLBACK", 0, NULL, NULL);
 		return status;
 	}
-	status = recompute_lookup_exec(rc, what, "COMMIT", 0, NULL, NULL);
+	status = recompute_lookup_exec(rc, conn, what, "COMMIT", 0, NULL, NULL);
 	if (status == PGCONN_OK)
 	{
-		log_info("lookup \"%s\" loaded: %" PRId64 " entries from %s.%s",
-		         l->name, total, l->schema, l->table);
+		log_info("lookup \"%s\" loaded: %" PRId64 " entries from %s.%s%s",
+		         l->name, total, l->schema, l->table,
+		         conn == rc->conn ? "" : " on the read server");
 	}
 	return status;
 }
@@ -971,11 +1175,18 @@ recompute_seed_saturated(Recompute *rc, Group *groups, int ngroups)
 }
 
 PgconnStatus
-recompute_load_lookups(Recompute *rc, Apply *apply)
+recompute_load_lookups(Recompute *rc, Apply *apply, Lsn start)
 {
+	Pgconn *conn = rc->conn;
+
+	if (rc->config->nlookups > 0 && replica_is_configured(&rc->replica) &&
+	    replica_fence(&rc->replica, start, "the lookups"))
+	{
+		conn = replica_conn(&rc->replica);
+	}
 	for (int i = 0; i < rc->config->nlookups; i++)
 	{
-		PgconnStatus status = recompute_load_lookup(rc, apply, i);
+		PgconnStatus status = recompute_load_lookup(rc, conn, apply, i);
 
 		if (status != PGCONN_OK)
 		{

@@ -158,6 +158,7 @@ sched_take(Group *p, Lsn received)
 		p->inflight.safe_lsn = p->rescan_safe_lsn;
 		p->inflight.first_dirty_us = p->rescan_since_us;
 		p->inflight.upto_lsn = received;
+		p->inflight.commit_lsn = LSN_INVALID;
 		p->inflight_is_rescan = true;
 		p->rescan_restarted = false;
 		p->has_inflight = true;

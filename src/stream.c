@@ -222,16 +222,15 @@ stream_get64(const char *buf)
  * that are validated unquoted identifiers, so nothing can break out of it.
  */
 /*
- * wal2json format-version 2 with the xid and commit time of each
- * transaction (apply.c and the latency log need them), without column
+ * wal2json format-version 2 with the xid, commit time and commit LSN of
+ * each transaction (apply.c, the latency log and the standby fence need
+ * them), without column
  * types (the decoder reads values by column name), and only the tables the
  * catalogue watches, so the walsender filters the rest out before sending.
  */
 static const char *const stream_fixed_options[][2] = {
-    {"format-version", "2"},
-    {"include-xids", "1"},
-    {"include-timestamp", "1"},
-    {"include-types", "0"},
+    {"format-version", "2"}, {"include-xids", "1"},  {"include-timestamp", "1"},
+    {"include-lsn", "1"},    {"include-types", "0"},
 };
 
 /* Append one option, or its name and the opening of its value when value

@@ -343,6 +343,8 @@ fuzz_check_same(const DecodeEvent *a, const DecodeEvent *b)
 	fuzz_check(a->xid == b->xid);
 	fuzz_check(a->has_timestamp == b->has_timestamp);
 	fuzz_check(a->timestamp_us == b->timestamp_us);
+	fuzz_check(a->has_commit_end_lsn == b->has_commit_end_lsn);
+	fuzz_check(a->commit_end_lsn == b->commit_end_lsn);
 	fuzz_check(a->is_transactional == b->is_transactional);
 	fuzz_check_same_span(a->schema, b->schema);
 	fuzz_check_same_span(a->table, b->table);

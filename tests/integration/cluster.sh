@@ -96,9 +96,39 @@ cluster_hba_prepend()
 	cluster_reload
 }
 
+# cluster_standby: a hot standby of the running cluster, as an operator
+# makes one (pg_basebackup -R: it streams from the primary), with its own
+# free port (STANDBY_PORT) and data in $CLUSTER_DIR/standby, its socket
+# beside the primary's; cluster_stop stops it too.
+cluster_standby()
+{
+	STANDBY_PORT=$(cluster_free_port) || return 1
+	cluster_as_owner "$CLUSTER_BINDIR/pg_basebackup" -h "$CLUSTER_DIR" \
+		-p "$CLUSTER_PORT" -U postgres -D "$CLUSTER_DIR/standby" -R \
+		-X stream --no-sync >"$CLUSTER_DIR/basebackup.log" 2>&1 || {
+		cat "$CLUSTER_DIR/basebackup.log" >&2
+		return 1
+	}
+	# the copied postgresql.conf is the primary's: the last setting wins
+	{
+		echo "port = $STANDBY_PORT"
+		echo "hot_standby = on"
+		echo "hot_standby_feedback = on"
+	} >>"$CLUSTER_DIR/standby/postgresql.conf"
+	cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$CLUSTER_DIR/standby" -w \
+		-l "$CLUSTER_DIR/standby.log" start >/dev/null || {
+		cat "$CLUSTER_DIR/standby.log" >&2
+		return 1
+	}
+}
+
 cluster_stop()
 {
 	if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ]; then
+		if [ -d "$CLUSTER_DIR/standby" ]; then
+			cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$CLUSTER_DIR/standby" \
+				-m immediate stop >/dev/null 2>&1 || true
+		fi
 		cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" \
 			-m immediate stop >/dev/null 2>&1 || true
 		rm -rf "$CLUSTER_DIR"

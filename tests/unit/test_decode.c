@@ -1038,6 +1038,41 @@ test_event_reset(void **state)
 	free(copy);
 }
 
+/* B's "nextlsn" (include-lsn): the end of the commit record, for the
+ * standby fence; a bad one is an error, and an event without it claims none */
+static void
+test_nextlsn(void **state)
+{
+	char *copy;
+	DecodeEvent event;
+	char errbuf[TEST_ERRBUF_SIZE];
+
+	(void)state;
+	assert_true(test_decode_str("{\"action\":\"B\",\"xid\":724,\"lsn\":"
+	                            "\"0/15204E0\",\"nextlsn\":\"0/1520768\"}",
+	                            &event, errbuf, &copy));
+	assert_true(event.has_commit_end_lsn);
+	assert_true(event.commit_end_lsn == 0x1520768);
+	free(copy);
+	assert_true(test_decode_str("{\"action\":\"B\",\"xid\":7,\"nextlsn\":"
+	                            "\"1F/FFFFFFFF\"}",
+	                            &event, errbuf, &copy));
+	assert_true(event.commit_end_lsn == 0x1FFFFFFFFFULL);
+	free(copy);
+	assert_true(
+	    test_decode_str("{\"action\":\"C\",\"xid\":7}", &event, errbuf, &copy));
+	assert_false(event.has_commit_end_lsn);
+	free(copy);
+	assert_false(test_decode_str("{\"action\":\"B\",\"nextlsn\":\"0/x\"}",
+	                             &event, errbuf, &copy));
+	assert_non_null(strstr(errbuf, "\"nextlsn\" is not a valid LSN"));
+	free(copy);
+	assert_false(test_decode_str("{\"action\":\"B\",\"nextlsn\":17}", &event,
+	                             errbuf, &copy));
+	assert_non_null(strstr(errbuf, "\"nextlsn\" is not an LSN string"));
+	free(copy);
+}
+
 /* test_repeat: "head" + count copies of "item" joined by "," + "tail". */
 static char *
 test_repeat(const char *head, const char *item, int count, const char *tail)
@@ -1256,6 +1291,7 @@ main(void)
 	    cmocka_unit_test(test_fixtures_agree_across_time_zones),
 	    cmocka_unit_test(test_fixture_events),
 	    cmocka_unit_test(test_fixture_columns),
+	    cmocka_unit_test(test_nextlsn),
 	    cmocka_unit_test(test_broken_lines),
 	    cmocka_unit_test(test_error_messages),
 	    cmocka_unit_test(test_error_buffer_truncates),

@@ -69,7 +69,7 @@ test_dirty_oldest_first(void **state)
 	dirty_set_init(&set);
 	for (int i = 0; i < 6; i++)
 	{
-		dirty_set_add(&set, keys[i], (Lsn)(10 * (i + 1)), 1000 + i, 0);
+		dirty_set_add(&set, keys[i], (Lsn)(10 * (i + 1)), 1000 + i, 0, 0);
 		assert_int_equal(set.count, i + 1);
 		assert_true(dirty_set_contains(&set, keys[i]));
 	}
@@ -97,18 +97,18 @@ test_dirty_readd_keeps_place(void **state)
 
 	(void)state;
 	dirty_set_init(&set);
-	dirty_set_add(&set, 3, 10, 1000, 500);
-	dirty_set_add(&set, 7, 20, 2000, 600);
+	dirty_set_add(&set, 3, 10, 1000, 500, 0);
+	dirty_set_add(&set, 7, 20, 2000, 600, 0);
 	/* 3 again, later: same safe_lsn, time and place; newer commit time */
-	dirty_set_add(&set, 3, 30, 3000, 900);
+	dirty_set_add(&set, 3, 30, 3000, 900, 0);
 	assert_int_equal(set.count, 2);
 	assert_true(dirty_set_head(&set, &lsn, &dirty_us));
 	assert_true(lsn == 10);
 	assert_int_equal(dirty_us, 1000);
 	/* an older or unknown (0) commit time does not lower it */
-	dirty_set_add(&set, 3, 40, 4000, 700);
-	dirty_set_add(&set, 3, 50, 5000, 0);
-	dirty_set_add(&set, 7, 60, 6000, 0);
+	dirty_set_add(&set, 3, 40, 4000, 700, 0);
+	dirty_set_add(&set, 3, 50, 5000, 0, 0);
+	dirty_set_add(&set, 7, 60, 6000, 0, 0);
 	assert_int_equal(set.count, 2);
 
 	assert_int_equal(dirty_set_take(&set, &batch, 10), 2);
@@ -135,7 +135,7 @@ test_dirty_take_max_keys(void **state)
 	dirty_set_init(&set);
 	for (int64_t k = 0; k < 10; k++)
 	{
-		dirty_set_add(&set, k, (Lsn)(100 + k), 1000 + k, 5000 + k);
+		dirty_set_add(&set, k, (Lsn)(100 + k), 1000 + k, 5000 + k, 0);
 	}
 
 	assert_int_equal(dirty_set_take(&set, &batch, 3), 3);
@@ -194,7 +194,7 @@ test_dirty_batch_safe_lsn_is_minimum(void **state)
 	dirty_set_init(&set);
 	for (int i = 0; i < 6; i++)
 	{
-		dirty_set_add(&set, 1000 + i, safe[i], 10 * i, 0);
+		dirty_set_add(&set, 1000 + i, safe[i], 10 * i, 0, 0);
 	}
 	for (int i = 0; i < 6; i += 2)
 	{
@@ -203,6 +203,35 @@ test_dirty_batch_safe_lsn_is_minimum(void **state)
 		assert_true(batch.safe_lsn <= safe[i + 1]);
 		assert_int_equal(batch.first_dirty_us, 10 * i);
 	}
+	batch_free(&batch);
+	dirty_set_clear(&set);
+}
+
+/*
+ * A batch's commit_lsn (the standby fence) is the newest commit among its
+ * keys; a key dirtied again keeps its newest commit, whatever the order
+ * they arrive in.
+ */
+static void
+test_dirty_batch_commit_lsn_is_maximum(void **state)
+{
+	DirtySet set;
+	Batch batch = {0};
+
+	(void)state;
+	dirty_set_init(&set);
+	dirty_set_add(&set, 1, 10, 0, 0, 500);
+	dirty_set_add(&set, 2, 10, 1, 0, 300);
+	dirty_set_add(&set, 1, 20, 2, 0, 400); /* older commit: 500 stays */
+	dirty_set_add(&set, 3, 20, 3, 0, LSN_INVALID);
+	dirty_set_add(&set, 2, 30, 4, 0, 900);
+	assert_int_equal(dirty_set_take(&set, &batch, 1), 1);
+	assert_true(batch.commit_lsn == 500);
+	assert_int_equal(dirty_set_take(&set, &batch, 2), 2);
+	assert_true(batch.commit_lsn == 900);
+	dirty_set_add(&set, 4, 40, 5, 0, LSN_INVALID);
+	assert_int_equal(dirty_set_take(&set, &batch, 5), 1);
+	assert_true(batch.commit_lsn == LSN_INVALID);
 	batch_free(&batch);
 	dirty_set_clear(&set);
 }
@@ -219,15 +248,15 @@ test_dirty_taken_then_readded_goes_last(void **state)
 
 	(void)state;
 	dirty_set_init(&set);
-	dirty_set_add(&set, 1, 10, 100, 1);
-	dirty_set_add(&set, 2, 20, 200, 2);
-	dirty_set_add(&set, 3, 30, 300, 3);
+	dirty_set_add(&set, 1, 10, 100, 1, 0);
+	dirty_set_add(&set, 2, 20, 200, 2, 0);
+	dirty_set_add(&set, 3, 30, 300, 3, 0);
 
 	assert_int_equal(dirty_set_take(&set, &batch, 1), 1);
 	assert_int_equal(batch.keys[0], 1);
 	assert_false(dirty_set_contains(&set, 1));
 
-	dirty_set_add(&set, 1, 40, 400, 4);
+	dirty_set_add(&set, 1, 40, 400, 4, 0);
 	assert_true(dirty_set_contains(&set, 1));
 	assert_int_equal(set.count, 3);
 	assert_true(dirty_set_head(&set, &lsn, &dirty_us));
@@ -254,11 +283,11 @@ test_dirty_extreme_keys(void **state)
 	dirty_set_init(&set);
 	for (int i = 0; i < 5; i++)
 	{
-		dirty_set_add(&set, keys[i], 1, 1, INT64_MAX);
+		dirty_set_add(&set, keys[i], 1, 1, INT64_MAX, 0);
 	}
 	for (int i = 0; i < 5; i++)
 	{
-		dirty_set_add(&set, keys[i], 2, 2, 0);
+		dirty_set_add(&set, keys[i], 2, 2, 0, 0);
 	}
 	assert_int_equal(set.count, 5);
 	for (int i = 0; i < 5; i++)
@@ -281,7 +310,7 @@ test_dirty_clear_and_reuse(void **state)
 	dirty_set_init(&set);
 	for (int64_t k = 0; k < 1000; k++)
 	{
-		dirty_set_add(&set, k, 1, 1, 0);
+		dirty_set_add(&set, k, 1, 1, 0, 0);
 	}
 	assert_int_equal(set.count, 1000);
 	dirty_set_clear(&set);
@@ -292,7 +321,7 @@ test_dirty_clear_and_reuse(void **state)
 	assert_false(dirty_set_contains(&set, 999));
 
 	/* reusable, and a cleared key is new again */
-	dirty_set_add(&set, 42, 7, 8, 9);
+	dirty_set_add(&set, 42, 7, 8, 9, 0);
 	assert_int_equal(set.count, 1);
 	assert_true(dirty_set_head(&set, &lsn, &dirty_us));
 	assert_true(lsn == 7);
@@ -318,11 +347,12 @@ test_dirty_large_run(void **state)
 	/* scattered keys, each dirtied twice; the second add must not move it */
 	for (int64_t i = 0; i < LARGE_KEYS; i++)
 	{
-		dirty_set_add(&set, i * 7919, (Lsn)(i + 1), i, i);
+		dirty_set_add(&set, i * 7919, (Lsn)(i + 1), i, i, 0);
 	}
 	for (int64_t i = 0; i < LARGE_KEYS; i += 2)
 	{
-		dirty_set_add(&set, i * 7919, (Lsn)(LARGE_KEYS + 1), LARGE_KEYS, i + 1);
+		dirty_set_add(&set, i * 7919, (Lsn)(LARGE_KEYS + 1), LARGE_KEYS, i + 1,
+		              0);
 	}
 	assert_int_equal(set.count, LARGE_KEYS);
 
@@ -346,7 +376,7 @@ test_dirty_large_run(void **state)
 	/* fill again and drop it all with clear */
 	for (int64_t i = 0; i < LARGE_KEYS; i++)
 	{
-		dirty_set_add(&set, -i, 1, 0, 0);
+		dirty_set_add(&set, -i, 1, 0, 0, 0);
 	}
 	assert_int_equal(set.count, LARGE_KEYS);
 	dirty_set_clear(&set);
@@ -363,6 +393,7 @@ main(void)
 	    cmocka_unit_test(test_dirty_readd_keeps_place),
 	    cmocka_unit_test(test_dirty_take_max_keys),
 	    cmocka_unit_test(test_dirty_batch_safe_lsn_is_minimum),
+	    cmocka_unit_test(test_dirty_batch_commit_lsn_is_maximum),
 	    cmocka_unit_test(test_dirty_taken_then_readded_goes_last),
 	    cmocka_unit_test(test_dirty_extreme_keys),
 	    cmocka_unit_test(test_dirty_clear_and_reuse),

@@ -77,9 +77,9 @@ test_sched_window(void **state)
 
 	(void)state;
 	sched_group_init(&p, &cfg);
-	dirty_set_add(&p.dirty, 1, 100, t0, 0);
+	dirty_set_add(&p.dirty, 1, 100, t0, 0, 0);
 	/* later keys do not push the window back */
-	dirty_set_add(&p.dirty, 2, 100, t0 + 15000, 0);
+	dirty_set_add(&p.dirty, 2, 100, t0 + 15000, 0, 0);
 
 	assert_int_equal(sched_next(&p, 1, t0, &wait_us), -1);
 	assert_int_equal(wait_us, 20000);
@@ -109,7 +109,7 @@ test_sched_zero_window(void **state)
 
 	(void)state;
 	sched_group_init(&p, &cfg);
-	dirty_set_add(&p.dirty, 1, 100, 777, 0);
+	dirty_set_add(&p.dirty, 1, 100, 777, 0, 0);
 	assert_int_equal(sched_next(&p, 1, 776, &wait_us), -1);
 	assert_int_equal(wait_us, 1);
 	assert_int_equal(sched_next(&p, 1, 777, &wait_us), 0);
@@ -156,8 +156,8 @@ test_sched_oldest_first(void **state)
 			sched_group_init(&procs[k], &cfg[k]);
 			if (c->dirty_us[k] >= 0)
 			{
-				dirty_set_add(&procs[k].dirty, 1, 1, c->dirty_us[k], 0);
-				dirty_set_add(&procs[k].dirty, 2, 1, c->dirty_us[k] + 1, 0);
+				dirty_set_add(&procs[k].dirty, 1, 1, c->dirty_us[k], 0, 0);
+				dirty_set_add(&procs[k].dirty, 2, 1, c->dirty_us[k] + 1, 0, 0);
 			}
 		}
 		next = sched_next(procs, 3, c->now_us, &wait_us);
@@ -195,7 +195,7 @@ test_sched_take_and_done(void **state)
 	sched_group_init(&p, &cfg);
 	for (int64_t k = 1; k <= 5; k++)
 	{
-		dirty_set_add(&p.dirty, k, (Lsn)(10 * k), 100 * k, 0);
+		dirty_set_add(&p.dirty, k, (Lsn)(10 * k), 100 * k, 0, 0);
 	}
 	batch = sched_take(&p, 999);
 	assert_ptr_equal(batch, &p.inflight);
@@ -250,9 +250,9 @@ test_sched_failed_retry(void **state)
 
 	(void)state;
 	sched_group_init(&p, &cfg);
-	dirty_set_add(&p.dirty, 11, 100, t0, 0);
-	dirty_set_add(&p.dirty, 12, 110, t0 + 1, 0);
-	dirty_set_add(&p.dirty, 13, 120, t0 + 2, 0);
+	dirty_set_add(&p.dirty, 11, 100, t0, 0, 0);
+	dirty_set_add(&p.dirty, 12, 110, t0 + 1, 0, 0);
+	dirty_set_add(&p.dirty, 13, 120, t0 + 2, 0, 0);
 	assert_int_equal(sched_next(&p, 1, now, &wait_us), 0);
 	batch = sched_take(&p, 500);
 	assert_int_equal(batch->nkeys, 2);
@@ -265,7 +265,7 @@ test_sched_failed_retry(void **state)
 	assert_true(p.has_inflight);
 
 	/* new keys arrive and pass their window: still wait for the retry */
-	dirty_set_add(&p.dirty, 14, 130, now, 0);
+	dirty_set_add(&p.dirty, 14, 130, now, 0, 0);
 	wait_us = NO_WAIT;
 	assert_int_equal(sched_next(&p, 1, p.retry_at_us - 1, &wait_us), -1);
 	assert_int_equal(wait_us, 1);
@@ -334,7 +334,7 @@ test_sched_retry_is_oldest_work(void **state)
 	sched_group_init(&procs[0], &cfg0);
 	sched_group_init(&procs[1], &cfg1);
 	/* processor 1's batch, dirtied at 1000, fails */
-	dirty_set_add(&procs[1].dirty, 7, 5, 1000, 0);
+	dirty_set_add(&procs[1].dirty, 7, 5, 1000, 0, 0);
 	(void)sched_take(&procs[1], 10);
 	(void)sched_failed(&procs[1], 50000, 100, 100);
 	retry_at = procs[1].retry_at_us;
@@ -342,7 +342,7 @@ test_sched_retry_is_oldest_work(void **state)
 	assert_true(retry_at <= 50000 + 100000);
 
 	/* processor 0's younger work is ready before the retry */
-	dirty_set_add(&procs[0].dirty, 8, 6, 2000, 0);
+	dirty_set_add(&procs[0].dirty, 8, 6, 2000, 0, 0);
 	assert_int_equal(sched_next(procs, 2, retry_at - 1, &wait_us), 0);
 	assert_int_equal(wait_us, NO_WAIT);
 	/* once both are ready, the retry has the older work */
@@ -368,16 +368,16 @@ test_sched_hold_minimum(void **state)
 	{
 		sched_group_init(&procs[i], &cfg);
 	}
-	dirty_set_add(&procs[0].dirty, 1, 300, 0, 0);
-	dirty_set_add(&procs[1].dirty, 1, 200, 0, 0);
-	dirty_set_add(&procs[2].dirty, 1, 250, 0, 0);
+	dirty_set_add(&procs[0].dirty, 1, 300, 0, 0, 0);
+	dirty_set_add(&procs[1].dirty, 1, 200, 0, 0, 0);
+	dirty_set_add(&procs[2].dirty, 1, 250, 0, 0, 0);
 	assert_true(sched_hold(procs, 3, &hold));
 	assert_true(hold == 200);
 	assert_true(sched_hold(procs, 1, &hold));
 	assert_true(hold == 300);
 
 	/* processor 1's key goes in flight: it still holds at 200 */
-	dirty_set_add(&procs[1].dirty, 2, 400, 0, 0);
+	dirty_set_add(&procs[1].dirty, 2, 400, 0, 0, 0);
 	(void)sched_take(&procs[1], 500);
 	assert_int_equal(procs[1].dirty.count, 1);
 	assert_true(sched_hold(procs, 3, &hold));
@@ -390,7 +390,7 @@ test_sched_hold_minimum(void **state)
 
 	/* in flight below every dirty head, on the last processor */
 	(void)sched_take(&procs[2], 600);
-	dirty_set_add(&procs[2].dirty, 9, 700, 0, 0);
+	dirty_set_add(&procs[2].dirty, 9, 700, 0, 0, 0);
 	assert_true(sched_hold(procs, 3, &hold));
 	assert_true(hold == 250);
 	sched_done(&procs[2]);
@@ -402,8 +402,8 @@ test_sched_hold_minimum(void **state)
 	dirty_set_clear(&procs[1].dirty);
 	dirty_set_clear(&procs[2].dirty);
 	assert_false(sched_hold(procs, 3, &hold));
-	dirty_set_add(&procs[0].dirty, 1, 800, 0, 0);
-	dirty_set_add(&procs[2].dirty, 1, 750, 0, 0);
+	dirty_set_add(&procs[0].dirty, 1, 800, 0, 0, 0);
+	dirty_set_add(&procs[2].dirty, 1, 750, 0, 0, 0);
 	(void)sched_take(&procs[0], 900);
 	(void)sched_take(&procs[2], 900);
 	assert_true(sched_hold(procs, 3, &hold));
@@ -449,7 +449,7 @@ test_sched_is_full(void **state)
 			sched_group_init(&procs[k], &cfg);
 			for (int key = 0; key < c->counts[k]; key++)
 			{
-				dirty_set_add(&procs[k].dirty, key, 1, 0, 0);
+				dirty_set_add(&procs[k].dirty, key, 1, 0, 0, 0);
 			}
 			total += (size_t)c->counts[k];
 		}
@@ -477,7 +477,7 @@ test_sched_is_full_excludes_inflight(void **state)
 	sched_group_init(&p, &cfg);
 	for (int key = 0; key < 3; key++)
 	{
-		dirty_set_add(&p.dirty, key, 1, 0, 0);
+		dirty_set_add(&p.dirty, key, 1, 0, 0, 0);
 	}
 	assert_true(sched_is_full(&p, 1, 3));
 	(void)sched_take(&p, 1);
@@ -661,12 +661,12 @@ test_sched_rescan(void **state)
 	assert_true(hold == 500);
 
 	/* dirty keys streamed meanwhile alternate with rescan pages */
-	dirty_set_add(&g.dirty, 7, 700, t0, 0);
+	dirty_set_add(&g.dirty, 7, 700, t0, 0, 0);
 	b = sched_take(&g, 800);
 	assert_false(g.inflight_is_rescan);
 	assert_int_equal(b->nkeys, 1);
 	assert_false(sched_done(&g));
-	dirty_set_add(&g.dirty, 8, 800, t0, 0);
+	dirty_set_add(&g.dirty, 8, 800, t0, 0, 0);
 	b = sched_take(&g, 800);
 	assert_true(g.inflight_is_rescan);
 

@@ -1,0 +1,581 @@
+#!/usr/bin/env bash
+# test_sql_split.sh: tests the replica-side split of the recompute
+# statements: each processor's read statement (sql/NAME_read.sql) run on a
+# real hot standby, its rows handed to sql/apply_rows.sql on the primary,
+# must write and return exactly what the original sql/NAME.sql does.
+#
+# Two databases of one cluster get the same data: a runs the originals, b
+# the split, with the same keys, challenge ids and create_min values (those
+# of tools/reckon.conf, in the order test_sql.sh's perfect daemon runs
+# them). The reads run on a streaming standby of the cluster (database b
+# there), as a role that may read every table but public.user_challenges,
+# in sessions with no pg_temp.reckon_play_counts. Then:
+#   - tests/integration/gen_workload.awk is replayed into a and b in slices;
+#     after each, every processor runs for every key (a: original; b: read
+#     on the standby, apply on the primary), and user_challenges and the
+#     rows the statements returned must be equal; at the end
+#     tests/integration/oracle.sql (-v catalogue=1) is silent on b
+#   - applying the same read results again writes nothing (no row returned,
+#     row count, xmin and xmax unchanged)
+#   - inactive challenges: every read returns no rows
+#   - targeted cases (in a and b alike, compared, and with their expected
+#     rows): a complete sticky row whose data drops stays complete and its
+#     step follows down; may_create false creates nothing; a one-shot row is
+#     not changed when its catalogue amount changes; referral's cap, referred
+#     id order and "never twice" hold in apply_rows.sql
+# Exits 1 on any failure.
+#
+# Needs PostgreSQL 15 binaries (tests/integration/cluster.sh starts a
+# throwaway cluster; this test adds a standby and stops both at exit) and
+# awk.
+
+set -u -o pipefail
+cd "$(dirname "$0")/../.." || exit 1
+
+. tests/integration/lib.sh
+# shellcheck disable=SC2119 # no extra postgresql.conf lines
+cluster_start || {
+	echo "test_sql_split: could not start a cluster" >&2
+	exit 1
+}
+
+# Every psql session runs in a TimeZone far from UTC: the statements must
+# not depend on it (ISO weeks are taken in UTC).
+export PGTZ=America/Los_Angeles
+
+WORK="$CLUSTER_DIR/test_sql_split" # removed with the cluster
+mkdir -p "$WORK"
+
+ORIGINALS="play_milestone track_upload profile_completion
+	first_weekly_comment comment_pin connect_verified first_playlist
+	mobile_install referral referred"
+
+# The processors, in test_sql.sh's order (rv before r, as the referrals
+# group runs them): statement, keys ($ids: user ids; $referrers: referrer
+# ids; $owners: track owner ids), challenge, create_min (tools/reckon.conf;
+# 1 unless set there, as reckon passes it).
+PROCESSORS="play_milestone ids p1 1
+play_milestone ids p2 250
+play_milestone ids p3 1000
+first_weekly_comment ids c 1
+track_upload ids u 1
+profile_completion ids p 1
+first_playlist ids fp 1
+connect_verified ids v 1
+mobile_install ids m 1
+referred referrers rd 1
+referral referrers rv 1
+referral referrers r 1
+comment_pin owners cp 1"
+
+# ---------------------------------------------------------------------------
+# Statement files, databases, the standby
+# ---------------------------------------------------------------------------
+
+# shellcheck disable=SC2046,SC2086 # word splitting wanted
+check_single_statement $(printf '%s_read ' $ORIGINALS) apply_rows
+
+for db in a b; do
+	if out=$(psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" 2>&1) &&
+		out=$(psql -X -q -d $db -v ON_ERROR_STOP=1 -f sql/schema.sql 2>&1); then
+		ok "database $db created with sql/schema.sql"
+	else
+		not_ok "database $db created with sql/schema.sql" "$out"
+		test_done
+		exit 1
+	fi
+done
+
+# The standby's reads run as split_reader, which may read every table but
+# user_challenges: a read statement that looked at the existing rows would
+# fail with "permission denied".
+out=$(psql -X -q -d b -v ON_ERROR_STOP=1 2>&1 <<'SQL'
+CREATE ROLE split_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO split_reader;
+REVOKE SELECT ON public.user_challenges FROM split_reader;
+SQL
+)
+check_eq "role split_reader: every table but user_challenges" "" "$out"
+
+STANDBY_DIR="$CLUSTER_DIR/standby"
+STANDBY_PORT=$(cluster_free_port) || exit 1
+standby_stop()
+{
+	if [ -d "$STANDBY_DIR" ]; then
+		cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$STANDBY_DIR" \
+			-m immediate stop >/dev/null 2>&1 || true
+	fi
+}
+trap 'standby_stop; cluster_stop' EXIT
+if out=$(cluster_as_owner "$CLUSTER_BINDIR/pg_basebackup" -D "$STANDBY_DIR" \
+	-R -X stream -c fast 2>&1) &&
+	printf '%s\n' "port = $STANDBY_PORT" "hot_standby = on" \
+		"hot_standby_feedback = on" >>"$STANDBY_DIR/postgresql.conf" &&
+	out=$(cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$STANDBY_DIR" -w \
+		-l "$CLUSTER_DIR/standby.log" start 2>&1) &&
+	[ "$(psql -X -At -p "$STANDBY_PORT" -c 'SELECT pg_is_in_recovery()')" = t ]; then
+	ok "hot standby started (port $STANDBY_PORT)"
+else
+	not_ok "hot standby started" "$out"
+	test_done
+	exit 1
+fi
+
+# standby_wait: SQL for the standby that waits (at most 30 s) until it has
+# replayed all the primary has written so far.
+standby_wait()
+{
+	local lsn
+	lsn=$(q "SELECT pg_current_wal_lsn()") || return 1
+	cat <<-SQL
+		DO \$\$
+		BEGIN
+			FOR i IN 1 .. 3000 LOOP
+				EXIT WHEN pg_last_wal_replay_lsn() >= '$lsn';
+				PERFORM pg_sleep(0.01);
+			END LOOP;
+			IF pg_last_wal_replay_lsn() < '$lsn' THEN
+				RAISE 'standby did not replay up to $lsn';
+			END IF;
+		END
+		\$\$;
+	SQL
+}
+
+# ---------------------------------------------------------------------------
+# The two ways of recomputing. Each takes processor lines (as PROCESSORS)
+# and uses the key arrays in $ids, $referrers and $owners.
+# ---------------------------------------------------------------------------
+
+keys_vars=()
+set_keys()
+{
+	ids=$1 referrers=$2 owners=$3
+	keys_vars=(-v ids="$ids" -v referrers="$referrers" -v owners="$owners")
+}
+
+# run_original PROCS: the original statements in database a (the session's
+# prelude table stays empty, so play_milestone sums N itself). Prints the
+# rows they return; user_challenges then goes to $WORK/uc.a.
+run_original()
+{
+	local stmt keys ch cm
+	# shellcheck disable=SC2086 # word splitting wanted
+	{
+		prepare_statements $ORIGINALS
+		while read -r stmt keys ch cm; do
+			echo "EXECUTE $stmt(:'$keys', '$ch', $cm);"
+		done <<<"$1"
+		echo "\\o $WORK/uc.a"
+		echo "$UC"
+	} | psql -X -q -At -F'|' -d a -v ON_ERROR_STOP=1 "${keys_vars[@]}" -f - 2>&1
+}
+
+# prepare_reads: a psql script that PREPAREs each sql/NAME_read.sql as
+# NAME_read, and prepare_apply sql/apply_rows.sql as apply_rows, with the
+# parameter types reckon prepares them with.
+prepare_reads()
+{
+	local s
+	for s in $ORIGINALS; do
+		printf 'PREPARE %s_read (bigint[], text, bigint) AS\n' "$s"
+		cat "sql/${s}_read.sql"
+		printf '\n;\n'
+	done
+}
+prepare_apply()
+{
+	printf 'PREPARE apply_rows (text, bigint[], text[], integer[],'
+	printf ' boolean[], integer[], boolean[], boolean[]) AS\n'
+	cat sql/apply_rows.sql
+	printf '\n;\n'
+}
+
+# split_read PROCS: each read statement on the standby (database b), as
+# split_reader, in one session; processor N's rows go to $WORK/read.N.csv.
+split_read()
+{
+	local stmt keys ch cm n=0 wait
+	wait=$(standby_wait) || return 1
+	{
+		echo "$wait"
+		echo '\pset format csv'
+		echo '\pset tuples_only on'
+		prepare_reads
+		echo 'SET ROLE split_reader;'
+		while read -r stmt keys ch cm; do
+			n=$((n + 1))
+			echo "\\o $WORK/read.$n.csv"
+			echo "EXECUTE ${stmt}_read(:'$keys', '$ch', $cm);"
+		done <<<"$1"
+		echo '\o'
+	} | psql -X -q -p "$STANDBY_PORT" -d b -v ON_ERROR_STOP=1 \
+		"${keys_vars[@]}" -f - 2>&1
+}
+
+# split_apply PROCS: apply_rows.sql on the primary (database b) with each
+# processor's read result ($WORK/read.N.csv), in the processors' order, in
+# one session. Prints the rows it returns; user_challenges then goes to
+# $WORK/uc.b.
+split_apply()
+{
+	local stmt keys ch cm n=0
+	{
+		prepare_apply
+		cat <<-'SQL'
+			CREATE TEMP TABLE r (user_id bigint, specifier text,
+				step integer, complete boolean, amount integer,
+				may_create boolean, once boolean);
+		SQL
+		while read -r stmt keys ch cm; do
+			n=$((n + 1))
+			cat <<-SQL
+				TRUNCATE r;
+				\\copy r FROM '$WORK/read.$n.csv' WITH (FORMAT csv)
+				SELECT coalesce(array_agg(user_id), '{}') AS uid,
+					coalesce(array_agg(specifier), '{}') AS spec,
+					coalesce(array_agg(step), '{}') AS step,
+					coalesce(array_agg(complete), '{}') AS complete,
+					coalesce(array_agg(amount), '{}') AS amount,
+					coalesce(array_agg(may_create), '{}') AS may_create,
+					coalesce(array_agg(once), '{}') AS once
+				FROM r \\gset
+				EXECUTE apply_rows('$ch', :'uid', :'spec', :'step',
+					:'complete', :'amount', :'may_create', :'once');
+			SQL
+		done <<<"$1"
+		echo "\\o $WORK/uc.b"
+		echo "$UC"
+	} | psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 -f - 2>&1
+}
+
+# UC: user_challenges as compared between a and b (created_at and
+# completed_at differ by when each ran; whether completed_at is set does
+# not).
+UC="SELECT challenge_id, user_id, specifier, is_complete, current_step_count,
+	amount, completed_at IS NULL FROM public.user_challenges ORDER BY 1, 3;"
+
+# same DESCRIPTION FILE_A FILE_B: a check that two outputs are equal once
+# sorted.
+same()
+{
+	local d
+	if d=$(diff <(LC_ALL=C sort "$2") <(LC_ALL=C sort "$3")); then
+		ok "$1"
+	else
+		not_ok "$1" "$(printf '< a, > b\n%s' "$d" | head -n 30)"
+	fi
+}
+
+# recompute NAME PROCS: PROCS through both ways; checks that the returned
+# rows and user_challenges are equal. The returned rows are left in
+# $WORK/ret.a and $WORK/ret.b (and appended to $WORK/ret.all).
+recompute()
+{
+	local name=$1 procs=$2 out
+	if ! run_original "$procs" >"$WORK/ret.a"; then
+		not_ok "$name: original statements" "$(cat "$WORK/ret.a")"
+		return 1
+	fi
+	if ! out=$(split_read "$procs"); then
+		not_ok "$name: read statements on the standby" "$out"
+		return 1
+	fi
+	if ! split_apply "$procs" >"$WORK/ret.b"; then
+		not_ok "$name: apply_rows" "$(cat "$WORK/ret.b")"
+		return 1
+	fi
+	cat "$WORK/ret.b" >>"$WORK/ret.all"
+	same "$name: same rows returned ($(wc -l <"$WORK/ret.a") rows)" \
+		"$WORK/ret.a" "$WORK/ret.b"
+	same "$name: same user_challenges ($(wc -l <"$WORK/uc.a") rows)" \
+		"$WORK/uc.a" "$WORK/uc.b"
+}
+
+# both SQL: run SQL (data changes) in a and then in b.
+both()
+{
+	local out
+	out=$(psql -X -q -d a -v ON_ERROR_STOP=1 -c "$1" -c '\c b' -c "$1" 2>&1) ||
+		not_ok "data change in a and b: $1" "$out"
+}
+
+# ---------------------------------------------------------------------------
+# Bounded plans: with seq scans disabled, any "Seq Scan" left in a plan is a
+# table the statement cannot reach by index. Checked for the custom and the
+# generic plan (the one PQexecPrepared settles on after a few runs), the
+# reads on the standby, apply_rows for a sticky, a one-shot and a referral
+# challenge on the primary.
+# ---------------------------------------------------------------------------
+
+for mode in force_custom_plan force_generic_plan; do
+	out=$({
+		echo "SET enable_seqscan = off; SET plan_cache_mode = $mode;"
+		prepare_reads
+		while read -r stmt _ ch cm; do
+			echo "EXPLAIN EXECUTE ${stmt}_read('{255,4096}', '$ch', $cm);"
+		done <<<"$PROCESSORS"
+	} | psql -X -q -At -p "$STANDBY_PORT" -d b -v ON_ERROR_STOP=1 -f - 2>&1 |
+		grep -E 'Seq Scan|ERROR')
+	check_eq "read plans use indexes only ($mode)" "" "$out"
+	out=$({
+		echo "SET enable_seqscan = off; SET plan_cache_mode = $mode;"
+		prepare_apply
+		for ch in p1:f cp:t r:t; do
+			echo "EXPLAIN EXECUTE apply_rows('${ch%:*}', '{255,4096}',
+				'{ff:1,1000:ff}', '{1,1}', '{t,f}', '{1,1}', '{t,t}',
+				'{${ch#*:},${ch#*:}}');"
+		done
+	} | psql -X -q -At -d b -v ON_ERROR_STOP=1 -f - 2>&1 |
+		grep -E 'Seq Scan|ERROR')
+	check_eq "apply_rows plans use indexes only ($mode)" "" "$out"
+done
+
+# ---------------------------------------------------------------------------
+# The random workload, replayed in slices into a and b, every processor for
+# every key after each slice
+# ---------------------------------------------------------------------------
+
+SEED=${SEED:-1} TXNS=${TXNS:-3000} USERS=${USERS:-60} TRACKS=${TRACKS:-150}
+SLICE=${SLICE:-250}
+awk -v seed="$SEED" -v txns="$TXNS" -v users="$USERS" -v tracks="$TRACKS" \
+	-f tests/integration/gen_workload.awk >"$WORK/workload.sql"
+
+# The keys test_sql.sh's perfect daemon passes: every user id with any data
+# or any row, the referrers, the track owners (read from a, before the
+# recompute: a and b hold the same data).
+KEYS_SQL="SELECT coalesce(array_agg(DISTINCT id), '{}') FROM (
+	SELECT user_id FROM public.users UNION ALL
+	SELECT owner_id FROM public.tracks UNION ALL
+	SELECT user_id FROM public.comments UNION ALL
+	SELECT playlist_owner_id FROM public.playlists UNION ALL
+	SELECT user_id FROM public.user_events UNION ALL
+	SELECT follower_user_id FROM public.follows UNION ALL
+	SELECT user_id FROM public.reposts UNION ALL
+	SELECT user_id FROM public.saves UNION ALL
+	SELECT user_id FROM public.user_challenges) s (id);
+SELECT coalesce(array_agg(DISTINCT referrer), '{}')
+	FROM public.user_events WHERE referrer IS NOT NULL;
+SELECT coalesce(array_agg(DISTINCT owner_id), '{}') FROM public.tracks;"
+
+: >"$WORK/ret.all"
+lo=0
+while [ "$lo" -le "$TXNS" ]; do
+	hi=$((lo + SLICE))
+	awk -v lo=$lo -v hi=$hi '/^-- txn /{ n = $3 } n >= lo && n < hi' \
+		"$WORK/workload.sql" >"$WORK/slice.sql"
+	if ! out=$(psql -X -q -d a -v ON_ERROR_STOP=1 -f "$WORK/slice.sql" \
+		-c '\c b' -f "$WORK/slice.sql" 2>&1); then
+		not_ok "workload slice $lo..$hi into a and b" "$out"
+		break
+	fi
+	mapfile -t k < <(psql -X -At -d a -c "$KEYS_SQL")
+	set_keys "${k[0]}" "${k[1]}" "${k[2]}"
+	recompute "slice $lo..$hi" "$PROCESSORS" || break
+	lo=$hi
+done
+
+# Every processor wrote something over the workload (the comparisons are
+# not between empty sets).
+counts=$(cut -d'|' -f1 "$WORK/ret.all" | sort | uniq -c |
+	awk '{ printf "%s %s, ", $2, $1 }')
+missing=""
+while read -r _ _ ch _; do
+	grep -q "^$ch|" "$WORK/ret.all" || missing="$missing $ch"
+done <<<"$PROCESSORS"
+check_eq "every processor returned rows over the workload ($counts)" "" \
+	"$missing"
+
+# The rules that differ most between the two halves were exercised:
+# complete sticky rows below their threshold, referrers at the r cap with
+# more referrals than it, r rows of pairs whose referrer is verified now
+# (the rv read offers them again; apply_rows must not pay them twice).
+coverage=$(psql -X -At -d b -F' ' <<'SQL'
+WITH uc AS (SELECT * FROM public.user_challenges)
+SELECT
+	(SELECT count(*) FROM uc WHERE is_complete
+		AND challenge_id IN ('p1', 'p2', 'p3', 'u', 'p')
+		AND current_step_count < (SELECT step_count FROM public.challenges
+			WHERE id = challenge_id)),
+	(SELECT count(*) FROM (SELECT user_id FROM uc WHERE challenge_id = 'r'
+		GROUP BY 1 HAVING count(*) = 5) f
+		WHERE (SELECT count(*) FROM public.user_events ue
+			WHERE ue.referrer = f.user_id AND ue.user_id <> f.user_id) > 5),
+	(SELECT count(*) FROM uc
+		JOIN public.users u USING (user_id)
+		JOIN public.user_events ue ON ue.referrer = uc.user_id
+			AND to_hex(ue.referrer) || ':' || to_hex(ue.user_id) = uc.specifier
+		WHERE uc.challenge_id = 'r' AND u.is_verified AND NOT u.is_deactivated),
+	(SELECT count(*) FROM uc WHERE challenge_id = 'rv')
+SQL
+)
+read -r sticky rfull rnowv rvn <<<"$coverage"
+echo "# coverage: complete below threshold $sticky, referrers at the r cap" \
+	"with more referrals $rfull, r pairs of now verified referrers $rnowv," \
+	"rv rows $rvn"
+if [ "${sticky:-0}" -gt 0 ] && [ "${rfull:-0}" -gt 0 ] &&
+	[ "${rnowv:-0}" -gt 0 ] && [ "${rvn:-0}" -gt 0 ]; then
+	ok "the workload exercises sticky rows, the r cap and never-twice"
+else
+	not_ok "the workload exercises sticky rows, the r cap and never-twice" \
+		"$coverage"
+fi
+
+out=$(psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 -v catalogue=1 \
+	-f tests/integration/oracle.sql 2>&1)
+check_eq "oracle (catalogue) is silent on b after the workload" "" "$out"
+
+# ---------------------------------------------------------------------------
+# The same read results applied again write nothing
+# ---------------------------------------------------------------------------
+
+RAW="SELECT challenge_id, specifier, xmin, xmax FROM public.user_challenges
+	ORDER BY 1, 2"
+psql -X -At -d b -c "$RAW" >"$WORK/raw1"
+rows_before=$(wc -l <"$WORK/raw1")
+out=$(split_apply "$PROCESSORS")
+check_eq "a second apply of the same read results returns no rows" "" "$out"
+psql -X -At -d b -c "$RAW" >"$WORK/raw2"
+check_eq "a second apply leaves the row count ($rows_before)" \
+	"$rows_before" "$(wc -l <"$WORK/raw2")"
+if cmp -s "$WORK/raw1" "$WORK/raw2"; then
+	ok "a second apply leaves every row's xmin and xmax"
+else
+	not_ok "a second apply leaves every row's xmin and xmax" \
+		"$(diff "$WORK/raw1" "$WORK/raw2" | head -n 20)"
+fi
+
+# ---------------------------------------------------------------------------
+# A missing or inactive challenge: every read returns no rows
+# ---------------------------------------------------------------------------
+
+# reads_with_rows PROCS: run PROCS' reads on the standby; print how many
+# returned rows (or the error).
+reads_with_rows()
+{
+	local out
+	rm -f "$WORK"/read.*.csv
+	out=$(split_read "$1") || {
+		echo "error: $out"
+		return
+	}
+	find "$WORK" -name 'read.*.csv' -size +0 | wc -l
+}
+
+check_eq "with the workload's keys every read returns rows" 13 \
+	"$(reads_with_rows "$PROCESSORS")"
+both "UPDATE public.challenges SET active = false"
+check_eq "with every challenge inactive every read returns no rows" 0 \
+	"$(reads_with_rows "$PROCESSORS")"
+both "UPDATE public.challenges SET active = true"
+check_eq "with a missing challenge id every read returns no rows" 0 \
+	"$(reads_with_rows "$(awk '{ $3 = "missing"; print }' <<<"$PROCESSORS")")"
+
+# ---------------------------------------------------------------------------
+# Targeted cases, on ids the workload does not use; each also checks a == b.
+# ---------------------------------------------------------------------------
+
+P1="play_milestone ids p1 1"
+
+# (1) 0xdbba1: a complete p1 row whose plays drop below 250 stays complete,
+# keeps its amount and completed_at, and its step follows down.
+both "INSERT INTO public.users (user_id, is_verified) VALUES (900001, true);
+	INSERT INTO public.tracks (track_id, owner_id) VALUES (900001, 900001);
+	INSERT INTO public.plays (play_item_id)
+		SELECT 900001 FROM generate_series(1, 260);"
+set_keys '{900001}' '{}' '{}'
+recompute "(1) 260 plays" "$P1"
+check_eq "(1) 260 plays: p1 completes now" "p1|900001|dbba1:250|250|t|t" \
+	"$(cat "$WORK/ret.b")"
+ROW1="SELECT is_complete, current_step_count, amount, completed_at
+	FROM public.user_challenges WHERE challenge_id = 'p1'
+	AND specifier = 'dbba1:250'"
+before=$(psql -X -At -d b -c "$ROW1")
+both "DELETE FROM public.plays WHERE id IN (SELECT id FROM public.plays
+	WHERE play_item_id = 900001 ORDER BY id LIMIT 20)"
+recompute "(1) 240 plays" "$P1"
+check_eq "(1) 240 plays: step follows down, not completed now" \
+	"p1|900001|dbba1:250|240|t|f" "$(cat "$WORK/ret.b")"
+check_eq "(1) 240 plays: still complete, same amount and completed_at" \
+	"${before/|250|/|240|}" "$(psql -X -At -d b -c "$ROW1")"
+both "UPDATE public.challenges SET amount = 99 WHERE id = 'p1'"
+recompute "(1) p1 amount changed after completion" "$P1"
+check_eq "(1) amount changed after completion: nothing written" "" \
+	"$(cat "$WORK/ret.b")"
+check_eq "(1) amount changed after completion: amount stays 25" \
+	"${before/|250|/|240|}" "$(psql -X -At -d b -c "$ROW1")"
+both "UPDATE public.challenges SET amount = 25 WHERE id = 'p1'"
+
+# (2) may_create false and no row: nothing is created. 0xdbba2 has 100
+# plays (p2 creates from 250); 0xdbba3 only a deleted track (u creates from
+# one track); 0xdbba4 a handle and no profile fact (p creates from one).
+both "INSERT INTO public.users (user_id, is_verified, handle)
+		VALUES (900002, true, NULL), (900004, false, 'h4');
+	INSERT INTO public.tracks (track_id, owner_id, is_unlisted, is_delete)
+		VALUES (900002, 900002, true, false), (900003, 900003, false, true);
+	INSERT INTO public.plays (play_item_id)
+		SELECT 900002 FROM generate_series(1, 100);"
+set_keys '{900002,900003,900004}' '{}' '{}'
+recompute "(2) may_create false" "play_milestone ids p2 250
+track_upload ids u 1
+profile_completion ids p 1"
+check_eq "(2) the reads offer rows, all with may_create false" \
+	"900002,dbba2,0,f,1,f,f
+900002,dbba2:1000,100,f,100,f,f
+900003,dbba3,0,f,1,f,f
+900004,dbba4,0,f,1,f,f
+900004,dbba4,0,f,1,f,f" "$(cat "$WORK"/read.[123].csv | LC_ALL=C sort)"
+check_eq "(2) may_create false: nothing returned" "" "$(cat "$WORK/ret.b")"
+check_eq "(2) may_create false: no row created" 0 \
+	"$(psql -X -At -d b -c "SELECT count(*) FROM public.user_challenges
+		WHERE user_id IN (900002, 900003, 900004)")"
+
+# (3) 0xdbba5: a one-shot v row is not changed when the catalogue's amount
+# changes (the read offers the new amount).
+both "INSERT INTO public.users (user_id, is_verified) VALUES (900005, true)"
+set_keys '{900005}' '{}' '{}'
+recompute "(3) v created" "connect_verified ids v 1"
+check_eq "(3) v created" "v|900005|dbba5|1|t|t" "$(cat "$WORK/ret.b")"
+ROW3="SELECT xmin, amount, completed_at FROM public.user_challenges
+	WHERE challenge_id = 'v' AND specifier = 'dbba5'"
+before=$(psql -X -At -d b -c "$ROW3")
+both "UPDATE public.challenges SET amount = 50 WHERE id = 'v'"
+recompute "(3) v amount changed" "connect_verified ids v 1"
+check_eq "(3) the read offers amount 50" "900005,dbba5,1,t,50,t,t" \
+	"$(cat "$WORK/read.1.csv")"
+check_eq "(3) existing one-shot row: nothing returned" "" \
+	"$(cat "$WORK/ret.b")"
+check_eq "(3) existing one-shot row: xmin, amount, completed_at unchanged" \
+	"$before" "$(psql -X -At -d b -c "$ROW3")"
+both "UPDATE public.challenges SET amount = 5 WHERE id = 'v'"
+
+# (4) referral: unverified referrer 0xdbba6 with 8 referrals 4094..4101
+# (hex ffe, fff, 1000 .. 1005, so text order is not id order). r pays the 5
+# lowest ids; verified later, rv pays the other 3, not those paid under r.
+both "INSERT INTO public.users (user_id) VALUES (900006);
+	INSERT INTO public.user_events (user_id, referrer)
+		SELECT g, 900006 FROM generate_series(4094, 4101) g;"
+REFERRALS="referral referrers rv 1
+referral referrers r 1"
+set_keys '{}' '{900006,NULL,900006}' '{}'
+recompute "(4) r" "$REFERRALS"
+check_eq "(4) r pays the 5 lowest referred ids" \
+	"dbba6:1000 dbba6:1001 dbba6:1002 dbba6:ffe dbba6:fff" \
+	"$(cut -d'|' -f1,3 "$WORK/ret.b" | grep '^r|' | cut -d'|' -f2 |
+		LC_ALL=C sort | xargs)"
+both "UPDATE public.users SET is_verified = true WHERE user_id = 900006"
+recompute "(4) rv" "$REFERRALS"
+check_eq "(4) verified: rv pays the 3 others, r nothing" \
+	"rv|dbba6:1003 rv|dbba6:1004 rv|dbba6:1005" \
+	"$(cut -d'|' -f1,3 "$WORK/ret.b" | LC_ALL=C sort | xargs)"
+
+# Last, every processor for every key again (the targeted cases ran only
+# some), and the oracle.
+mapfile -t k < <(psql -X -At -d a -c "$KEYS_SQL")
+set_keys "${k[0]}" "${k[1]}" "${k[2]}"
+recompute "full recompute after the targeted cases" "$PROCESSORS"
+out=$(psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 -v catalogue=1 \
+	-f tests/integration/oracle.sql 2>&1)
+check_eq "oracle (catalogue) is silent on b at the end" "" "$out"
+
+test_done
