@@ -9,6 +9,9 @@
  * backend leaves the proc array, and a snapshot taken in that gap would
  * miss it while we acknowledged it. Runs on its own SQL connection; while
  * it waits for the server, the caller's wait function serves the stream.
+ * With a read server (--read-dsn), a member that has a read statement
+ * reads its rows there, after replica.c's fence, and sql/apply_rows.sql
+ * writes them in the batch's transaction here.
  */
 #ifndef RECKON_RECOMPUTE_H
 #define RECKON_RECOMPUTE_H

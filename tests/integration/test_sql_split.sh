@@ -97,26 +97,12 @@ SQL
 )
 check_eq "role split_reader: every table but user_challenges" "" "$out"
 
-STANDBY_DIR="$CLUSTER_DIR/standby"
-STANDBY_PORT=$(cluster_free_port) || exit 1
-standby_stop()
-{
-	if [ -d "$STANDBY_DIR" ]; then
-		cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$STANDBY_DIR" \
-			-m immediate stop >/dev/null 2>&1 || true
-	fi
-}
-trap 'standby_stop; cluster_stop' EXIT
-if out=$(cluster_as_owner "$CLUSTER_BINDIR/pg_basebackup" -D "$STANDBY_DIR" \
-	-R -X stream -c fast 2>&1) &&
-	printf '%s\n' "port = $STANDBY_PORT" "hot_standby = on" \
-		"hot_standby_feedback = on" >>"$STANDBY_DIR/postgresql.conf" &&
-	out=$(cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$STANDBY_DIR" -w \
-		-l "$CLUSTER_DIR/standby.log" start 2>&1) &&
+# a streaming standby (cluster.sh; stopped with the cluster at exit)
+if cluster_standby &&
 	[ "$(psql -X -At -p "$STANDBY_PORT" -c 'SELECT pg_is_in_recovery()')" = t ]; then
 	ok "hot standby started (port $STANDBY_PORT)"
 else
-	not_ok "hot standby started" "$out"
+	not_ok "hot standby started"
 	test_done
 	exit 1
 fi
