@@ -46,7 +46,8 @@ typedef struct Replica
 	int64_t behind_logged_us; /* monotonic */
 
 	int64_t batches;   /* batches that read on the replica */
-	int64_t fallbacks; /* batches that read on the primary instead */
+	int64_t fallbacks; /* batches (or lookup loads) that read on the
+	                    * primary instead */
 } Replica;
 
 void replica_init(Replica *r, const Config *config, PgconnWaitFn wait,

@@ -594,7 +594,7 @@ daemon_stats(Daemon *d)
 {
 	struct rusage usage;
 	char per[1024];
-	char heartbeat[64] = "";
+	char heartbeat[160] = ""; /* and the read server's counts */
 	size_t used = 0;
 	const Processor *slowest = NULL;
 
@@ -629,6 +629,14 @@ daemon_stats(Daemon *d)
 	{
 		snprintf(heartbeat, sizeof(heartbeat), ", heartbeat latency %.1f ms",
 		         (double)d->apply.heartbeat_latency_us / 1000.0);
+	}
+	if (d->config->read_dsn != NULL)
+	{
+		size_t len = strlen(heartbeat);
+
+		snprintf(heartbeat + len, sizeof(heartbeat) - len,
+		         ", reads on the standby %" PRId64 " on the primary %" PRId64,
+		         d->rc.replica.batches, d->rc.replica.fallbacks);
 	}
 	log_info("stats: received %X/%X flushed %X/%X server %X/%X messages %lld "
 	         "dirty %zu (%s) slowest %s %.1f ms, peak RSS %ld kB%s",

@@ -215,8 +215,6 @@ replica_count_fallback(Replica *r, const char *what, const char *why)
 void
 replica_fallback(Replica *r, const char *why)
 {
-	/* counted as a batch read on the replica by the fence that passed */
-	r->batches--;
 	replica_count_fallback(r, "a batch", why);
 }
 
@@ -282,7 +280,6 @@ replica_fence(Replica *r, Lsn lsn, const char *what)
 		         LSN_FORMAT_ARGS(r->replayed), r->behind_fallbacks);
 		r->is_behind = false;
 	}
-	r->batches++;
 	return true;
 }
 
@@ -341,7 +338,11 @@ replica_read(Replica *r, const Group *g, const char *ids, PgconnResult **reads)
 	{
 		(void)replica_simple(r, "ROLLBACK");
 	}
-	if (status != PGCONN_OK)
+	if (status == PGCONN_OK)
+	{
+		r->batches++;
+	}
+	else
 	{
 		for (int i = 0; i < g->nmembers; i++)
 		{

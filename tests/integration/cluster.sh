@@ -123,13 +123,20 @@ cluster_standby()
 	}
 }
 
+# cluster_standby_stop: stop cluster_standby's standby and remove it.
+cluster_standby_stop()
+{
+	if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR/standby" ]; then
+		cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$CLUSTER_DIR/standby" \
+			-m immediate stop >/dev/null 2>&1 || true
+		rm -rf "$CLUSTER_DIR/standby"
+	fi
+}
+
 cluster_stop()
 {
 	if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ]; then
-		if [ -d "$CLUSTER_DIR/standby" ]; then
-			cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$CLUSTER_DIR/standby" \
-				-m immediate stop >/dev/null 2>&1 || true
-		fi
+		cluster_standby_stop
 		cluster_as_owner "$CLUSTER_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" \
 			-m immediate stop >/dev/null 2>&1 || true
 		rm -rf "$CLUSTER_DIR"

@@ -120,6 +120,8 @@ wait_confirmed "$play" 15 && ok "b. and then acknowledged" || not_ok "b. and the
 check_eq "b. no batch read on the primary" "0" "$(grep -c 'read on the primary' "$log")"
 stop_reckon
 check_eq "b. reckon stops cleanly" "0" "$?"
+has "$log" "b. its last stats line counts the reads on the standby, none on the primary" \
+	'stats: .*reads on the standby [1-9][0-9]* on the primary 0"$'
 
 # --- c. replay paused past the bound: the fallback to the primary
 log=$W/c.log
@@ -159,6 +161,8 @@ wait_p1 9000004 "250:true" 20 && ok "c. after resume a new milestone completes" 
 has "$log" "c. reads go back to the standby, and it says so" 'the read server has caught up'
 stop_reckon
 check_eq "c. reckon stops cleanly" "0" "$?"
+has "$log" "c. its last stats line counts the two fallbacks" \
+	'stats: .*reads on the standby [1-9][0-9]* on the primary 2"$'
 check_oracle "c. after the fallbacks"
 
 # --- d. a read server that is not a standby

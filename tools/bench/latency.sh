@@ -22,6 +22,10 @@
 #   floor   pg_recvlogical on its own slot with reckon's wal2json options
 #           (bin/reckon --plugin-options), probes timed to the line carrying
 #           the probe's play on its stdout; reckon is not running.
+# Then, at each rate but "max", reckon again with its reads on a streaming
+# hot standby of the same cluster (cluster.sh's cluster_standby:
+# pg_basebackup -R, on this machine) through --read-dsn: each batch waits
+# for the standby to replay its commits before reading there.
 # Then, at 1,000 plays/s, the polling design (build/bench/poller_driver
 # --mode poll, 30 s and 1 s ticks) instead of reckon; its probes are spread
 # over at least one whole tick so that they sample every phase of it.
@@ -62,6 +66,7 @@ section=$(bench_section latency)
 work=$(mktemp -d /tmp/reckon-latency.XXXXXX)
 consumer_pid=
 pgbench_pid=
+has_standby=false
 
 cleanup()
 {
@@ -71,6 +76,9 @@ cleanup()
 		wait "$pid" 2>/dev/null || true
 	done
 	rm -rf "$work"
+	if $has_standby; then
+		cluster_standby_stop
+	fi
 	if $owns_cluster; then
 		cluster_stop
 	fi
@@ -202,9 +210,12 @@ measure()
 	fi
 	send_s=$(awk -v n="$probes" -v r="$prate" 'BEGIN { printf "%d", n / r + 1 }')
 	case $kind in
-	reckon)
+	reckon | standby)
+		local read=()
+		[ "$kind" = standby ] &&
+			read=(--read-dsn "host=$PGHOST port=$STANDBY_PORT dbname=$db")
 		"$BENCH_BINDIR/reckon" --dsn "dbname=$db" --slot "$slot" \
-			--create-slot --backfill=none 2>"$log" &
+			--create-slot --backfill=none "${read[@]}" 2>"$log" &
 		consumer_pid=$!
 		args+=(--wait-slot "$slot")
 		;;
@@ -269,14 +280,23 @@ bench_fresh_db "$db" >/dev/null
 nrates=$(wc -w <<<"$rates")
 have_poller=false
 [ -x "$poller" ] && have_poller=true
-runs=$((2 * nrates + 2))
+runs=$((3 * nrates + 2))
 prepare_probes $((runs * probes))
+# the standby copies the cluster as it is now, probes included
+bench_note "latency: starting a streaming standby"
+CLUSTER_DIR=${CLUSTER_DIR:-$PGHOST} CLUSTER_PORT=${CLUSTER_PORT:-$PGPORT}
+cluster_standby || exit 1
+has_standby=true
 
 next=$PROBE_BASE
 for rate in $rates; do
 	measure reckon "$rate" "$next"
 	next=$((next + probes))
 	measure floor "$rate" "$next"
+	next=$((next + probes))
+	if [ "$rate" != max ]; then
+		measure standby "$rate" "$next"
+	fi
 	next=$((next + probes))
 done
 for tick in $poll_ticks; do
@@ -317,6 +337,12 @@ fmt_rate() { [ "$1" = max ] && echo "as fast as possible" || echo "$1"; }
 			"| $(cell "$r" 1) | $(cell "$r" 2) | $(cell "$r" 3) | $(cell "$r" 4)" \
 			"| $(cell "$f" 1) | $(cell "$f" 2) | $(cell "$f" 3) | $(cell "$f" 4) |"
 	done
+	for rate in $rates; do
+		[ "$rate" = max ] && continue
+		s=$(stats "$work/standby-$rate.lat")
+		echo "| $(fmt_rate "$rate"), reckon reading on a hot standby (--read-dsn) | $(cat "$work/standby-$rate.tps")" \
+			"| $(cell "$s" 1) | $(cell "$s" 2) | $(cell "$s" 3) | $(cell "$s" 4) | | | | |"
+	done
 	for tick in $poll_ticks; do
 		label="1000, polling every $((tick / 1000)) s instead of reckon"
 		if $have_poller; then
@@ -329,6 +355,17 @@ fmt_rate() { [ "$1" = max ] && echo "as fast as possible" || echo "$1"; }
 	done
 	echo
 	echo "Achieved: pgbench's tps during the reckon run / the floor run."
+	fallbacks=0
+	for rate in $rates; do
+		[ "$rate" = max ] && continue
+		# the stats line reckon logs as it stops
+		n=$(sed -n 's/.*reads on the standby [0-9]* on the primary \([0-9]*\).*/\1/p' \
+			"$work/standby-$rate.log" | tail -n 1)
+		fallbacks=$((fallbacks + ${n:-0}))
+	done
+	echo "The standby rows: reads on a streaming standby of this cluster (same"
+	echo "machine), each batch first waiting for it to replay the batch's"
+	echo "commits; batches that fell back to the primary in those runs: $fallbacks."
 	echo
 	r=$(stats "$work/reckon-1000.lat")
 	f=$(stats "$work/floor-1000.lat")
