@@ -190,10 +190,11 @@ slot_describe_holder(Pgconn *conn, const char *name, char *buf, size_t size)
 const char *
 slot_lost_steps(void)
 {
-	return "the changes it still had to deliver are gone: recreate the slot "
-	       "(reckon-slot drop NAME if it still exists, then reckon-slot "
-	       "create NAME), recompute every user, then start reckon (see "
-	       "\"Operating the slot\" in README.md)";
+	return "the changes it still had to deliver are gone: drop the slot "
+	       "(reckon-slot drop NAME) if it still exists, then start reckon "
+	       "--create-slot, which recomputes every key from the new slot's "
+	       "snapshot before it streams (see \"Operating the slot\" in "
+	       "README.md)";
 }
 
 PgconnStatus

@@ -528,9 +528,9 @@ tool_say_loss(const SlotInfo *info, const char *action)
 
 	log_warn("%s replication slot \"%s\" (confirmed up to %s; %s not yet "
 	         "confirmed, %s of WAL retained): changes its consumer has not "
-	         "processed will never be recomputed from it; afterwards "
-	         "recompute every user (see \"Operating the slot\" in reckon's "
-	         "README.md)",
+	         "processed will never be recomputed from it; afterwards run "
+	         "reckon backfill, or start reckon --create-slot on a new slot "
+	         "(see \"Operating the slot\" in reckon's README.md)",
 	         action, info->name,
 	         tool_lsn(info->confirmed_flush, at, sizeof(at)),
 	         tool_bytes(info->lag_bytes, lag, sizeof(lag)),

@@ -59,7 +59,7 @@ make_lost()
 	return 1
 }
 
-steps='recreate the slot (reckon-slot drop NAME if it still exists, then reckon-slot create NAME), recompute every user, then start reckon'
+steps='drop the slot (reckon-slot drop NAME) if it still exists, then start reckon --create-slot, which recomputes every key'
 
 # a. No slot, no --create-slot: exit 1 naming the slot; nothing created.
 log="$CLUSTER_DIR/missing.log"
