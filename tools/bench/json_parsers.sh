@@ -20,6 +20,7 @@ src=$root/tools/bench/json_parsers.c
 
 # json-c and jansson both export json_object_get(): one program each.
 cc "${cflags[@]}" -o "$tmp/json_parsers" "$src" "$root/src/decode.c" \
+	"$root/src/lsn.c" \
 	-lyajl -ljson-c -lcjson
 cc "${cflags[@]}" -DBENCH_JANSSON -o "$tmp/json_parsers_jansson" "$src" \
 	-ljansson
