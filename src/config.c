@@ -1170,11 +1170,15 @@ config_finish_read_sql(ConfigProcessor *p)
 	}
 	if (p->read_sql_name[0] == '\0')
 	{
+		size_t len = strlen(p->sql_name);
+
+		/* two fields of one struct: GCC's -Wrestrict at -O1 flags a
+		 * snprintf from one into the other, so the name is copied */
 		if (strchr(p->sql_name, '/') == NULL &&
-		    strlen(p->sql_name) + 6 <= sizeof(p->read_sql_name))
+		    len + sizeof("_read") <= sizeof(p->read_sql_name))
 		{
-			snprintf(p->read_sql_name, sizeof(p->read_sql_name), "%s_read",
-			         p->sql_name);
+			memcpy(p->read_sql_name, p->sql_name, len);
+			memcpy(p->read_sql_name + len, "_read", sizeof("_read"));
 			p->read_sql_text = embedded_find(embedded_sql, p->read_sql_name);
 		}
 		if (p->read_sql_text == NULL)
