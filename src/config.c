@@ -378,14 +378,23 @@ bool
 config_set(Config *config, const char *key, const char *value,
            const char *origin)
 {
-	if (strcmp(key, "dsn") == 0 || strcmp(key, "read_dsn") == 0)
+	if (strcmp(key, "dsn") == 0)
 	{
-		char **dsn = key[0] == 'd' ? &config->dsn : &config->read_dsn;
-
-		free(*dsn);
+		free(config->dsn);
+		config->dsn = strdup(value);
+		return config->dsn != NULL;
+	}
+	if (strcmp(key, "read_dsn") == 0)
+	{
+		free(config->read_dsn);
+		config->read_dsn = NULL;
 		/* read_dsn = "" (or --read-dsn=""): no read server */
-		*dsn = key[0] == 'r' && value[0] == '\0' ? NULL : strdup(value);
-		return *dsn != NULL || value[0] == '\0';
+		if (value[0] == '\0')
+		{
+			return true;
+		}
+		config->read_dsn = strdup(value);
+		return config->read_dsn != NULL;
 	}
 	if (strcmp(key, "rescan_keys") == 0)
 	{

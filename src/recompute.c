@@ -868,7 +868,11 @@ recompute_transaction(Recompute *rc, Group *g, Batch *batch,
 		status = recompute_rescan_page(
 		    rc, g, batch, page != NULL ? page->after : g->rescan_after);
 	}
-	recompute_format_ids(rc, batch);
+	if (reads == NULL)
+	{
+		/* with reads, recompute_with_reads formatted them for the reads */
+		recompute_format_ids(rc, batch);
+	}
 	/* the prelude feeds the members' own statements, not their reads */
 	if (status == PGCONN_OK && g->config->prelude_sql != NULL &&
 	    batch->nkeys > 0 && (reads == NULL || !recompute_all_read(g, reads)))
