@@ -68,19 +68,22 @@ typedef struct ConfigProcessor
 	char group_name[CONFIG_NAME_MAX]; /* empty: a group of its own */
 	int group;                        /* index into Config.groups */
 	char challenge_id[CONFIG_NAME_MAX];
+	/* the rule: a name in sql/rules/ or a file path (key "sql") */
 	char sql_name[256];
-	const char *sql_text; /* borrowed from embedded_sql, or owned if read
-	                       * from a file (sql_text_owned) */
-	bool sql_text_owned;
+	/* the write policy the rule names (sql/policies/, rule.h) */
+	char policy_name[64];
+	/* owned: the statement that runs on the primary (rule.h's PRIMARY) */
+	char *sql_text;
 	/*
-	 * With a read server (Config.read_dsn): the statement that reads the
-	 * rows on it (read_sql; by default NAME_read of a built-in NAME), and
-	 * sql/apply_rows.sql writes them on the primary. NULL: the processor's
-	 * whole statement runs on the primary.
+	 * With a read server (Config.read_dsn): the rule alone, read there
+	 * (READ), and the policy that writes its rows on the primary (APPLY),
+	 * both owned; NULL with read_sql = none: the processor's statement
+	 * runs on the primary. read_sql_name is "none" or empty.
 	 */
 	char read_sql_name[256];
-	const char *read_sql_text; /* as sql_text (read_sql_text_owned) */
-	bool read_sql_text_owned;
+	char *read_sql_text;
+	char *apply_sql_text;
+	int read_columns; /* the columns READ returns and APPLY takes */
 	int64_t create_min;
 	/* a processor of its own group: that group's settings */
 	bool has_batching; /* window, batch_size or dirty was given */

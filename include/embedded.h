@@ -1,8 +1,9 @@
 /*
  * embedded.h: text files compiled into the binary by tools/embed.sh: the
- * recompute statements of sql/ and the default configuration. config.c
- * resolves a processor's "sql" name against embedded_sql, and uses
- * embedded_config when no --config is given.
+ * rules of sql/rules/ and the write policies of sql/policies/ (config.c
+ * composes a processor's statements from them, see rule.h), the other
+ * statements of sql/, and the default configuration (config.c uses it when
+ * no --config is given).
  */
 #ifndef RECKON_EMBEDDED_H
 #define RECKON_EMBEDDED_H
@@ -15,6 +16,8 @@ typedef struct EmbeddedFile
 
 /* Each ends with an entry whose name is NULL. */
 extern const EmbeddedFile embedded_sql[];
+extern const EmbeddedFile embedded_rules[];
+extern const EmbeddedFile embedded_policies[];
 extern const EmbeddedFile embedded_config[];
 
 /* embedded_find: the entry called name, or NULL. */

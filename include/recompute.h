@@ -10,8 +10,8 @@
  * miss it while we acknowledged it. Runs on its own SQL connection; while
  * it waits for the server, the caller's wait function serves the stream.
  * With a read server (--read-dsn), a member that has a read statement
- * reads its rows there, after replica.c's fence, and sql/apply_rows.sql
- * writes them in the batch's transaction here.
+ * (its rule, rule.h) reads its rows there, after replica.c's fence, and its
+ * write policy writes them in the batch's transaction here.
  */
 #ifndef RECKON_RECOMPUTE_H
 #define RECKON_RECOMPUTE_H
@@ -21,6 +21,7 @@
 #include "config.h"
 #include "pgconn.h"
 #include "replica.h"
+#include "rule.h"
 #include "sched.h"
 
 typedef struct Recompute
@@ -32,9 +33,9 @@ typedef struct Recompute
 	PgconnWaitFn wait; /* serves the stream while a query runs */
 	void *wait_arg;    /* borrowed */
 	Replica replica;   /* the read server, when config->read_dsn is set */
-	/* sql/apply_rows.sql's array parameters, built from a read's rows */
-	char *arrays[REPLICA_READ_COLUMNS];
-	size_t array_capacity[REPLICA_READ_COLUMNS];
+	/* a processor's APPLY statement's arrays, built from a read's rows */
+	char *arrays[RULE_COLUMNS_MAX];
+	size_t array_capacity[RULE_COLUMNS_MAX];
 } Recompute;
 
 void recompute_init(Recompute *rc, const Config *config, PgconnWaitFn wait,

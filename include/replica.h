@@ -21,12 +21,6 @@
 #include "pgconn.h"
 #include "sched.h"
 
-/*
- * A read statement's rows: user_id, specifier, step, complete, amount,
- * may_create, once (sql/apply_rows.sql takes them as arrays).
- */
-#define REPLICA_READ_COLUMNS 7
-
 typedef struct Replica
 {
 	const Config *config; /* borrowed; read_dsn NULL: no replica */

@@ -162,12 +162,13 @@ ALTER TABLE public.playlists REPLICA IDENTITY FULL;
 --   user_events(referrer, user_id)
 --                           referred, referral (a referrer's referrals, in
 --                           referred user order)
---   user_challenges PK      all (existing row / ON CONFLICT; referral: has
---                           this pair a row under r or rv)
---   user_challenges(challenge_id, user_id) WHERE challenge_id IN ('r', 'rv')
---                           referral (rows a referrer already has under r
---                           or rv, for the cap); partial, so the other
---                           challenges' rows pay nothing for it
+--   user_challenges PK      all write policies (existing row / ON
+--                           CONFLICT; capped: has this specifier a row
+--                           under the challenge or the one it shares with)
+--   user_challenges(user_id, challenge_id)
+--                           the capped policy (sql/policies/capped.sql: the
+--                           rows a user already has under a challenge, for
+--                           the cap) and referral's early stop
 -- ---------------------------------------------------------------------------
 
 CREATE INDEX tracks_owner_id_idx ON public.tracks (owner_id);
@@ -304,10 +305,11 @@ CREATE TABLE public.user_challenges (
 	PRIMARY KEY (challenge_id, specifier)
 );
 
--- referral.sql counts the rows a referrer already has under r or rv (their
--- user_id is the referrer): see the index list above.
-CREATE INDEX user_challenges_referral_idx ON public.user_challenges
-	(challenge_id, user_id) WHERE challenge_id IN ('r', 'rv');
+-- The capped write policy counts the rows a user already has under a
+-- challenge (for the referrals: their user_id is the referrer): see the
+-- index list above.
+CREATE INDEX user_challenges_user_idx ON public.user_challenges
+	(user_id, challenge_id);
 
 -- ---------------------------------------------------------------------------
 -- Trending

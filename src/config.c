@@ -15,6 +15,7 @@
 #define LOG_MODULE "config"
 #include "embedded.h"
 #include "log.h"
+#include "rule.h"
 
 void
 config_init(Config *config)
@@ -55,16 +56,12 @@ config_free(Config *config)
 	{
 		ConfigProcessor *p = &config->processors[i];
 
-		if (p->sql_text_owned)
-		{
-			free((char *)p->sql_text);
-		}
+		free(p->sql_text);
 		p->sql_text = NULL;
-		if (p->read_sql_text_owned)
-		{
-			free((char *)p->read_sql_text);
-		}
+		free(p->read_sql_text);
 		p->read_sql_text = NULL;
+		free(p->apply_sql_text);
+		p->apply_sql_text = NULL;
 	}
 }
 
@@ -1165,49 +1162,51 @@ config_join_group(Config *config, ConfigProcessor *p)
 }
 
 /*
- * The processor's read statement: read_sql (a built-in name, a file path,
- * or "none"), or by default the built-in NAME_read of a built-in sql NAME,
- * when there is one.
+ * The processor's statements, composed from its rule (sql = NAME of
+ * sql/rules/, or a file path) and the write policy the rule names
+ * (sql/policies/): the primary's statement always; with read_sql unset,
+ * also the read on a standby and the write of its rows (read_sql = none
+ * keeps every read of the processor on the primary). See rule.h.
  */
 static bool
-config_finish_read_sql(ConfigProcessor *p)
+config_compose(ConfigProcessor *p, const char *rule)
 {
-	if (strcmp(p->read_sql_name, "none") == 0)
-	{
-		p->read_sql_name[0] = '\0';
-		return true;
-	}
-	if (p->read_sql_name[0] == '\0')
-	{
-		size_t len = strlen(p->sql_name);
+	char policy_name[RULE_POLICY_NAME_MAX];
+	char err[256];
+	const char *policy;
+	bool has_read = p->read_sql_name[0] == '\0';
 
-		/* two fields of one struct: GCC's -Wrestrict at -O1 flags a
-		 * snprintf from one into the other, so the name is copied */
-		if (strchr(p->sql_name, '/') == NULL &&
-		    len + sizeof("_read") <= sizeof(p->read_sql_name))
-		{
-			memcpy(p->read_sql_name, p->sql_name, len);
-			memcpy(p->read_sql_name + len, "_read", sizeof("_read"));
-			p->read_sql_text = embedded_find(embedded_sql, p->read_sql_name);
-		}
-		if (p->read_sql_text == NULL)
-		{
-			p->read_sql_name[0] = '\0';
-		}
-		return true;
-	}
-	if (strchr(p->read_sql_name, '/') != NULL)
+	if (!rule_policy_name(rule, policy_name, sizeof(policy_name), err,
+	                      sizeof(err)))
 	{
-		p->read_sql_text = config_read_file(p->read_sql_name, 1024 * 1024);
-		p->read_sql_text_owned = p->read_sql_text != NULL;
-		return p->read_sql_text != NULL;
+		log_error("%s: processor \"%s\": rule \"%s\": %s", p->origin, p->id,
+		          p->sql_name, err);
+		return false;
 	}
-	p->read_sql_text = embedded_find(embedded_sql, p->read_sql_name);
-	if (p->read_sql_text == NULL)
+	policy = embedded_find(embedded_policies, policy_name);
+	if (policy == NULL)
 	{
-		log_error("%s: processor \"%s\": no built-in statement \"%s\" for "
-		          "read_sql (a file path must contain a \"/\")",
-		          p->origin, p->id, p->read_sql_name);
+		log_error("%s: processor \"%s\": rule \"%s\" names the unknown "
+		          "write policy \"%s\" (sticky, once or capped)",
+		          p->origin, p->id, p->sql_name, policy_name);
+		return false;
+	}
+	snprintf(p->policy_name, sizeof(p->policy_name), "%s", policy_name);
+	p->sql_text = rule_compose(rule, policy, RULE_FORM_PRIMARY,
+	                           &p->read_columns, err, sizeof(err));
+	if (p->sql_text != NULL && has_read)
+	{
+		p->read_sql_text =
+		    rule_compose(rule, policy, RULE_FORM_READ, NULL, err, sizeof(err));
+		p->apply_sql_text = p->read_sql_text == NULL
+		                        ? NULL
+		                        : rule_compose(rule, policy, RULE_FORM_APPLY,
+		                                       NULL, err, sizeof(err));
+	}
+	if (p->sql_text == NULL || (has_read && p->apply_sql_text == NULL))
+	{
+		log_error("%s: processor \"%s\": rule \"%s\" with policy \"%s\": %s",
+		          p->origin, p->id, p->sql_name, policy_name, err);
 		return false;
 	}
 	return true;
@@ -1216,36 +1215,43 @@ config_finish_read_sql(ConfigProcessor *p)
 static bool
 config_finish_processor(Config *config, ConfigProcessor *p)
 {
+	const char *rule;
+	bool ok;
+
 	if (p->sql_name[0] == '\0')
 	{
-		log_error(
-		    "%s: processor \"%s\": missing \"sql\" (the name of a statement "
-		    "in sql/, or a file path)",
-		    p->origin, p->id);
+		log_error("%s: processor \"%s\": missing \"sql\" (the name of a rule "
+		          "in sql/rules/, or a file path)",
+		          p->origin, p->id);
+		return false;
+	}
+	if (p->read_sql_name[0] != '\0' && strcmp(p->read_sql_name, "none") != 0)
+	{
+		log_error("%s: processor \"%s\": read_sql is \"none\" or unset, not "
+		          "\"%s\": the read on a standby is composed from the rule",
+		          p->origin, p->id, p->read_sql_name);
 		return false;
 	}
 	if (strchr(p->sql_name, '/') != NULL)
 	{
-		p->sql_text = config_read_file(p->sql_name, 1024 * 1024);
-		if (p->sql_text == NULL)
-		{
-			return false;
-		}
-		p->sql_text_owned = true;
+		char *text = config_read_file(p->sql_name, 1024 * 1024);
+
+		ok = text != NULL && config_compose(p, text);
+		free(text);
 	}
 	else
 	{
-		p->sql_text = embedded_find(embedded_sql, p->sql_name);
-		if (p->sql_text == NULL)
+		rule = embedded_find(embedded_rules, p->sql_name);
+		if (rule == NULL)
 		{
-			log_error(
-			    "%s: processor \"%s\": no built-in statement \"%s\" (a file "
-			    "path must contain a \"/\")",
-			    p->origin, p->id, p->sql_name);
+			log_error("%s: processor \"%s\": no built-in rule \"%s\" (a file "
+			          "path must contain a \"/\")",
+			          p->origin, p->id, p->sql_name);
 			return false;
 		}
+		ok = config_compose(p, rule);
 	}
-	return config_finish_read_sql(p) && config_join_group(config, p);
+	return ok && config_join_group(config, p);
 }
 
 bool

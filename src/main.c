@@ -55,6 +55,12 @@ main_usage(FILE *out)
 	    "      --plugin-options print the wal2json options reckon streams\n"
 	    "                       with, one NAME=VALUE per line (for\n"
 	    "                       pg_recvlogical -o), and exit\n"
+	    "      --print-sql=ID[:FORM]\n"
+	    "                       print the statement processor ID runs, as\n"
+	    "                       composed from its rule and write policy:\n"
+	    "                       FORM primary (default), read (on a\n"
+	    "                       standby) or apply (the write of a read),\n"
+	    "                       and exit\n"
 	    "      --processor=ID   (backfill) only this processor, not every\n"
 	    "                       group\n"
 	    "  -v, --verbose        more logging (-v debug, -vv trace)\n"
@@ -138,6 +144,7 @@ typedef struct MainOptions
 	bool is_once;
 	bool is_plugin_options;
 	bool is_backfill;
+	const char *print_sql;
 	const char *processor;
 	const char *backfill;
 	const char *now;
@@ -172,6 +179,7 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	    {"backfill", required_argument, NULL, 7},
 	    {"processor", required_argument, NULL, 8},
 	    {"read-dsn", required_argument, NULL, 9},
+	    {"print-sql", required_argument, NULL, 10},
 	    {NULL, 0, NULL, 0}};
 	int c;
 
@@ -189,6 +197,9 @@ main_parse(int argc, char **argv, MainOptions *opts)
 				break;
 			case 9:
 				opts->read_dsn = optarg;
+				break;
+			case 10:
+				opts->print_sql = optarg;
 				break;
 			case 1:
 				opts->create_slot = true;
@@ -328,6 +339,57 @@ main_load_config(void *arg, Config *config)
 	return true;
 }
 
+/*
+ * --print-sql=ID[:FORM]: the statement processor ID of the configuration
+ * runs in FORM (rule.h), for psql sessions, tests and benchmarks that must
+ * run exactly what reckon runs.
+ */
+static int
+main_print_sql(const Config *config, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t id_len = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+	const char *form = colon != NULL ? colon + 1 : "primary";
+
+	for (int i = 0; i < config->nprocessors; i++)
+	{
+		const ConfigProcessor *p = &config->processors[i];
+		const char *text = NULL;
+
+		if (strlen(p->id) != id_len || strncmp(p->id, arg, id_len) != 0)
+		{
+			continue;
+		}
+		if (strcmp(form, "primary") == 0)
+		{
+			text = p->sql_text;
+		}
+		else if (strcmp(form, "read") == 0 || strcmp(form, "apply") == 0)
+		{
+			text = form[0] == 'r' ? p->read_sql_text : p->apply_sql_text;
+			if (text == NULL)
+			{
+				fprintf(stderr,
+				        "reckon: processor \"%s\" reads on the primary "
+				        "(read_sql = none): it has no %s statement\n",
+				        p->id, form);
+				return EXIT_CODE_USAGE;
+			}
+		}
+		else
+		{
+			main_usage_error("invalid --print-sql form (primary, read or "
+			                 "apply):",
+			                 form);
+		}
+		printf("%s\n", text);
+		return EXIT_CODE_OK;
+	}
+	fprintf(stderr, "reckon: no processor \"%.*s\" in the configuration\n",
+	        (int)id_len, arg);
+	return EXIT_CODE_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -361,6 +423,10 @@ main(int argc, char **argv)
 		                      sizeof(options));
 		fputs(options, stdout);
 		code = EXIT_CODE_OK;
+	}
+	else if (opts.print_sql != NULL)
+	{
+		code = main_print_sql(&config, opts.print_sql);
 	}
 	else if (opts.is_backfill)
 	{

@@ -2,8 +2,8 @@
  * recompute.c: one batch, one transaction (see recompute.h): either all of
  * the batch's rows are written or none, and the batch stays in flight until
  * one attempt commits. With a read server (replica.c), a processor that has
- * a read statement reads its rows there and sql/apply_rows.sql writes them
- * here, on the primary.
+ * a read statement reads its rows there and its write policy (the APPLY
+ * form, rule.h) writes them here, on the primary.
  */
 #include "recompute.h"
 
@@ -37,7 +37,7 @@ recompute_free(Recompute *rc)
 	free(rc->ids);
 	rc->ids = NULL;
 	replica_free(&rc->replica);
-	for (int i = 0; i < REPLICA_READ_COLUMNS; i++)
+	for (int i = 0; i < RULE_COLUMNS_MAX; i++)
 	{
 		free(rc->arrays[i]);
 		rc->arrays[i] = NULL;
@@ -61,15 +61,47 @@ recompute_statement_name(const Processor *p, char *buf, size_t size)
 static const unsigned int recompute_param_types[3] = {
     PGCONN_TYPE_INT8_ARRAY, PGCONN_TYPE_TEXT, PGCONN_TYPE_INT8};
 
+static void
+recompute_apply_name(const Processor *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "reckon_apply_%s", p->config->id);
+}
+
 /*
- * sql/apply_rows.sql: $1 the challenge id, then a read statement's columns
- * as arrays (REPLICA_READ_COLUMNS, in order).
+ * Prepare p's statement and, with a read server, the APPLY form that
+ * writes its reads: the rule's three parameters, then one array per
+ * candidate column, typed by the statement's own casts (0).
  */
-#define RECOMPUTE_APPLY_STATEMENT "reckon_apply_rows"
-static const unsigned int recompute_apply_types[1 + REPLICA_READ_COLUMNS] = {
-    PGCONN_TYPE_TEXT,       PGCONN_TYPE_INT8_ARRAY, PGCONN_TYPE_TEXT_ARRAY,
-    PGCONN_TYPE_INT4_ARRAY, PGCONN_TYPE_BOOL_ARRAY, PGCONN_TYPE_INT4_ARRAY,
-    PGCONN_TYPE_BOOL_ARRAY, PGCONN_TYPE_BOOL_ARRAY};
+static PgconnStatus
+recompute_prepare(Recompute *rc, const Processor *p, const char *prefix,
+                  const char *suffix)
+{
+	unsigned int types[RULE_PARAMS + RULE_COLUMNS_MAX] = {0};
+	char name[CONFIG_NAME_MAX + 16];
+	char what[512];
+	PgconnStatus status;
+
+	memcpy(types, recompute_param_types, sizeof(recompute_param_types));
+	snprintf(name, sizeof(name), "%s%s", prefix, p->config->id);
+	snprintf(what, sizeof(what),
+	         "prepare statement \"%s\" of processor \"%s\"%s",
+	         p->config->sql_name, p->config->id, suffix);
+	status = pgconn_prepare(rc->conn, what, name, p->config->sql_text,
+	                        RULE_PARAMS, types);
+	if (status == PGCONN_OK && rc->config->read_dsn != NULL &&
+	    p->config->apply_sql_text != NULL)
+	{
+		snprintf(name, sizeof(name), "%sapply_%s", prefix, p->config->id);
+		snprintf(what, sizeof(what),
+		         "prepare the write of the reads of processor \"%s\" (rule "
+		         "\"%s\", policy \"%s\")%s",
+		         p->config->id, p->config->sql_name, p->config->policy_name,
+		         suffix);
+		status = pgconn_prepare(rc->conn, what, name, p->config->apply_sql_text,
+		                        RULE_PARAMS + p->config->read_columns, types);
+	}
+	return status;
+}
 
 PgconnStatus
 recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
@@ -108,32 +140,9 @@ recompute_connect(Recompute *rc, const Processor *procs, int nprocs)
 			return status;
 		}
 	}
-	if (rc->config->read_dsn != NULL)
-	{
-		status =
-		    pgconn_prepare(rc->conn, "prepare statement \"apply_rows\"",
-		                   RECOMPUTE_APPLY_STATEMENT,
-		                   embedded_find(embedded_sql, "apply_rows"),
-		                   1 + REPLICA_READ_COLUMNS, recompute_apply_types);
-		if (status != PGCONN_OK)
-		{
-			pgconn_finish(rc->conn);
-			rc->conn = NULL;
-			return status;
-		}
-	}
 	for (int i = 0; i < nprocs; i++)
 	{
-		char name[CONFIG_NAME_MAX + 16];
-		char what[512];
-
-		recompute_statement_name(&procs[i], name, sizeof(name));
-		snprintf(what, sizeof(what),
-		         "prepare statement \"%s\" of processor "
-		         "\"%s\"",
-		         procs[i].config->sql_name, procs[i].config->id);
-		status = pgconn_prepare(rc->conn, what, name, procs[i].config->sql_text,
-		                        3, recompute_param_types);
+		status = recompute_prepare(rc, &procs[i], "reckon_", "");
 		if (status != PGCONN_OK)
 		{
 			pgconn_finish(rc->conn);
@@ -169,6 +178,41 @@ recompute_find(const Processor *procs, int nprocs, const char *id)
 	return NULL;
 }
 
+/* Whether p has an APPLY statement prepared (a read server, a read). */
+static bool
+recompute_has_apply(const Recompute *rc, const Processor *p)
+{
+	return rc->config->read_dsn != NULL && p->config->apply_sql_text != NULL;
+}
+
+/* Deallocate p's statements prepared under prefix. */
+static PgconnStatus
+recompute_deallocate_all(Recompute *rc, const Processor *p, const char *prefix)
+{
+	char name[CONFIG_NAME_MAX + 32];
+	PgconnStatus status;
+
+	snprintf(name, sizeof(name), "%s%s", prefix, p->config->id);
+	status = recompute_deallocate(rc, name);
+	if (status == PGCONN_OK && recompute_has_apply(rc, p))
+	{
+		snprintf(name, sizeof(name), "%sapply_%s", prefix, p->config->id);
+		status = recompute_deallocate(rc, name);
+	}
+	return status;
+}
+
+/* Whether a and b run different statements. */
+static bool
+recompute_changed(const Processor *a, const Processor *b)
+{
+	const char *x = a->config->apply_sql_text;
+	const char *y = b->config->apply_sql_text;
+
+	return strcmp(a->config->sql_text, b->config->sql_text) != 0 ||
+	       (x == NULL) != (y == NULL) || (x != NULL && strcmp(x, y) != 0);
+}
+
 /*
  * Prepare each of procs under "reckon_check_ID" and deallocate it: whether
  * every statement of a reloaded configuration prepares, before anything
@@ -181,18 +225,10 @@ recompute_check(Recompute *rc, const Processor *procs, int nprocs)
 
 	for (int i = 0; i < nprocs && status == PGCONN_OK; i++)
 	{
-		char name[CONFIG_NAME_MAX + 16];
-		char what[512];
-
-		snprintf(name, sizeof(name), "reckon_check_%s", procs[i].config->id);
-		snprintf(what, sizeof(what),
-		         "prepare statement \"%s\" of processor \"%s\" (reload)",
-		         procs[i].config->sql_name, procs[i].config->id);
-		status = pgconn_prepare(rc->conn, what, name, procs[i].config->sql_text,
-		                        3, recompute_param_types);
+		status = recompute_prepare(rc, &procs[i], "reckon_check_", " (reload)");
 		if (status == PGCONN_OK)
 		{
-			status = recompute_deallocate(rc, name);
+			status = recompute_deallocate_all(rc, &procs[i], "reckon_check_");
 		}
 	}
 	return status;
@@ -215,30 +251,24 @@ recompute_reprepare(Recompute *rc, const Config *config, const Processor *old,
 	{
 		return status;
 	}
-	rc->config = config;
-	replica_reload(&rc->replica, config);
 	for (int i = 0; i < nold && status == PGCONN_OK; i++)
 	{
 		const Processor *p = recompute_find(procs, nprocs, old[i].config->id);
-		char name[CONFIG_NAME_MAX + 16];
 
-		if (p == NULL || strcmp(p->config->sql_text, old[i].config->sql_text))
+		if (p == NULL || recompute_changed(p, &old[i]))
 		{
-			recompute_statement_name(&old[i], name, sizeof(name));
-			status = recompute_deallocate(rc, name);
+			status = recompute_deallocate_all(rc, &old[i], "reckon_");
 		}
 	}
+	rc->config = config;
+	replica_reload(&rc->replica, config);
 	for (int i = 0; i < nprocs && status == PGCONN_OK; i++)
 	{
 		const Processor *o = recompute_find(old, nold, procs[i].config->id);
-		char name[CONFIG_NAME_MAX + 16];
 
-		if (o == NULL || strcmp(o->config->sql_text, procs[i].config->sql_text))
+		if (o == NULL || recompute_changed(o, &procs[i]))
 		{
-			recompute_statement_name(&procs[i], name, sizeof(name));
-			status = pgconn_prepare(rc->conn, "prepare (reload)", name,
-			                        procs[i].config->sql_text, 3,
-			                        recompute_param_types);
+			status = recompute_prepare(rc, &procs[i], "reckon_", " (reload)");
 		}
 	}
 	if (status != PGCONN_OK)
@@ -521,17 +551,17 @@ recompute_array_append(Recompute *rc, int i, size_t *used, const char *text,
 }
 
 /*
- * A read's rows as apply_rows' array literals, one per column: every
- * element double-quoted with '"' and '\\' escaped (valid for each element
- * type, and for whatever text a custom read statement returns), NULL as
- * NULL.
+ * A read's rows as the APPLY statement's array literals, one per column:
+ * every element double-quoted with '"' and '\\' escaped (valid for each
+ * element type, and for whatever text a custom rule returns), NULL as NULL.
  */
 static void
-recompute_format_arrays(Recompute *rc, const PgconnResult *read)
+recompute_format_arrays(Recompute *rc, const PgconnResult *read, int ncolumns)
 {
 	int rows = pgconn_result_rows(read);
 
-	for (int c = 0; c < REPLICA_READ_COLUMNS; c++)
+	ASSERT(ncolumns <= RULE_COLUMNS_MAX);
+	for (int c = 0; c < ncolumns; c++)
 	{
 		size_t used = 0;
 
@@ -565,7 +595,8 @@ recompute_format_arrays(Recompute *rc, const PgconnResult *read)
 }
 
 /*
- * Write one member's rows, read on the read server, with apply_rows: the
+ * Write one member's rows, read on the read server, with its APPLY
+ * statement: its write policy over the rows its rule returned there, the
  * same comparison with the existing rows and the same upsert as the
  * member's own statement, and the same result shape.
  */
@@ -573,21 +604,27 @@ static PgconnStatus
 recompute_apply_rows(Recompute *rc, const Processor *p,
                      const PgconnResult *read, PgconnResult **res)
 {
-	const char *values[1 + REPLICA_READ_COLUMNS];
+	const char *values[RULE_PARAMS + RULE_COLUMNS_MAX];
+	int ncolumns = p->config->read_columns;
+	char name[CONFIG_NAME_MAX + 16];
 	char what[CONFIG_NAME_MAX + 64];
+	char create_min[32];
 	PgconnStatus status;
 
-	recompute_format_arrays(rc, read);
-	values[0] = p->config->challenge_id;
-	for (int c = 0; c < REPLICA_READ_COLUMNS; c++)
+	recompute_format_arrays(rc, read, ncolumns);
+	snprintf(create_min, sizeof(create_min), "%" PRId64, p->config->create_min);
+	values[0] = rc->ids;
+	values[1] = p->config->challenge_id;
+	values[2] = create_min;
+	for (int c = 0; c < ncolumns; c++)
 	{
-		values[1 + c] = rc->arrays[c];
+		values[RULE_PARAMS + c] = rc->arrays[c];
 	}
-	snprintf(what, sizeof(what), "apply_rows of processor \"%s\"",
+	recompute_apply_name(p, name, sizeof(name));
+	snprintf(what, sizeof(what), "write of the reads of processor \"%s\"",
 	         p->config->id);
-	status = pgconn_exec_prepared(rc->conn, what, RECOMPUTE_APPLY_STATEMENT,
-	                              1 + REPLICA_READ_COLUMNS, values, res,
-	                              rc->wait, rc->wait_arg,
+	status = pgconn_exec_prepared(rc->conn, what, name, RULE_PARAMS + ncolumns,
+	                              values, res, rc->wait, rc->wait_arg,
 	                              rc->config->statement_timeout_ms + 30 * 1000);
 	if (status == PGCONN_OK &&
 	    !pgconn_check_shape(*res, what, -1, RECOMPUTE_COLUMNS))

@@ -325,7 +325,7 @@ replica_read(Replica *r, const Group *g, const char *ids, PgconnResult **reads)
 		    r->conn, what, name, 3, values, &reads[i], r->wait, r->wait_arg,
 		    r->config->statement_timeout_ms + 30 * 1000);
 		if (status == PGCONN_OK &&
-		    !pgconn_check_shape(reads[i], what, -1, REPLICA_READ_COLUMNS))
+		    !pgconn_check_shape(reads[i], what, -1, p->read_columns))
 		{
 			status = PGCONN_FAIL;
 		}

@@ -62,28 +62,55 @@ $want"
 	fi
 }
 
-# check_single_statement NAME...: each sql/NAME.sql is ONE statement, as
-# PQprepare and PQexecParams need: once comments are gone, no ';' remains
-# but one at the very end. (A psql PREPARE cannot tell: psql would split the
-# file and run the rest on its own.)
+# rule_statement NAME [FORM]: the statement reckon composes from the rule
+# sql/rules/NAME.sql and the write policy it names, in FORM (primary, the
+# default; read, on a standby; apply, the write of a read), exactly as the
+# daemon prepares it (bin/reckon --print-sql).
+rule_statement()
+{
+	local conf rc
+	conf=$(mktemp /tmp/reckon-rule.XXXXXX)
+	printf '[processor x]\nsql = %s\ndirty = public.users.user_id\n' "$1" >"$conf"
+	"$ROOT/bin/reckon" --config "$conf" --print-sql="x:${2:-primary}"
+	rc=$?
+	rm -f "$conf"
+	return $rc
+}
+
+# statement_text NAME: sql/NAME.sql, or the primary statement of the rule
+# sql/rules/NAME.sql
+statement_text()
+{
+	if [ -e "$ROOT/sql/$1.sql" ]; then
+		cat "$ROOT/sql/$1.sql"
+	else
+		rule_statement "$1"
+	fi
+}
+
+# check_single_statement NAME...: each statement_text NAME is ONE
+# statement, as PQprepare and PQexecParams need: once comments are gone, no
+# ';' remains but one at the very end. (A psql PREPARE cannot tell: psql
+# would split the file and run the rest on its own.)
 check_single_statement()
 {
 	local s semis
 	for s in "$@"; do
-		semis=$(sed -e 's/--.*$//' "$ROOT/sql/$s.sql" | tr -d '\n' |
+		semis=$(statement_text "$s" | sed -e 's/--.*$//' | tr -d '\n' |
 			sed -e 's/[[:space:]]*$//' -e 's/;$//' | tr -cd ';' | wc -c)
 		if [ "$semis" -eq 0 ]; then
-			ok "$s.sql is a single statement"
+			ok "$s is a single statement"
 		else
-			not_ok "$s.sql is a single statement" "$semis inner ';'"
+			not_ok "$s is a single statement" "$semis inner ';'"
 		fi
 	done
 }
 
-# prepare_statements NAME...: a psql script that PREPAREs each sql/NAME.sql
-# under its name with the parameter types src/recompute.c uses, after the
-# session's prelude table that play_milestone reads (as reckon creates it at
-# connect; left empty, the statement sums N itself).
+# prepare_statements NAME...: a psql script that PREPAREs each
+# statement_text NAME under its name with the parameter types
+# src/recompute.c uses, after the session's prelude table that
+# play_milestone reads (as reckon creates it at connect; left empty, the
+# statement sums N itself).
 prepare_statements()
 {
 	local s
@@ -91,7 +118,7 @@ prepare_statements()
 	printf '\n;\n'
 	for s in "$@"; do
 		printf 'PREPARE %s (bigint[], text, bigint) AS\n' "$s"
-		cat "$ROOT/sql/$s.sql"
+		statement_text "$s"
 		printf '\n;\n'
 	done
 }

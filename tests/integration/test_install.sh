@@ -39,8 +39,9 @@ expected_files()
 	{
 		echo "755 usr/bin/reckon"
 		echo "755 usr/bin/reckon-slot"
-		for f in "$ROOT"/sql/*.sql; do
-			echo "644 usr/share/reckon/sql/$(basename "$f")"
+		for f in "$ROOT"/sql/*.sql "$ROOT"/sql/rules/*.sql \
+			"$ROOT"/sql/policies/*.sql; do
+			echo "644 usr/share/reckon/${f#"$ROOT"/}"
 		done
 		echo "644 usr/share/reckon/reckon.conf"
 		echo "644 etc/reckon/reckon.conf"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_sql.sh: tests sql/schema.sql and the three recompute statements
-# (sql/play_milestone.sql, sql/first_weekly_comment.sql, sql/track_upload.sql)
+# (the rules play_milestone, first_weekly_comment and track_upload of
+# sql/rules/, composed with their write policies as reckon runs them)
 # directly through psql, without the daemon: every session PREPAREs the
 # statements with the parameter types src/recompute.c uses ($1 bigint[],
 # $2 text, $3 bigint) and EXECUTEs them. Then it replays

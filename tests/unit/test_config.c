@@ -552,7 +552,11 @@ test_config_embedded_default(void **state)
 		assert_string_equal(p->id, ids[i]);
 		assert_non_null(p->sql_text);
 		assert_true(p->sql_text[0] != '\0');
-		assert_false(p->sql_text_owned);
+		/* composed from a built-in rule and the policy it names */
+		assert_non_null(strstr(p->sql_text, "WITH rule AS ("));
+		assert_non_null(p->read_sql_text);
+		assert_non_null(p->apply_sql_text);
+		assert_true(p->read_columns >= 5);
 		assert_true(config.groups[p->group].nrules >= 1);
 		assert_true(config.groups[p->group].batch_size >= 1);
 	}
@@ -613,8 +617,12 @@ test_config_file_valid(void **state)
 	const ConfigProcessor *p;
 
 	(void)state;
-	write_temp("select 1 where $1::bigint[] is not null;\n", sql_path,
-	           sizeof(sql_path));
+	write_temp(
+	    "-- reckon: policy once\n"
+	    "select 1::bigint AS user_id, ''::text AS specifier, 1 AS step,\n"
+	    "  true AS complete, 1 AS amount where $1::bigint[] is not "
+	    "null;\n",
+	    sql_path, sizeof(sql_path));
 	snprintf(text, sizeof(text),
 	         "# a comment\r\n"
 	         "; another comment\n"
@@ -668,9 +676,17 @@ test_config_file_valid(void **state)
 	assert_string_equal(p->rules[0].column, "track_id");
 	assert_int_equal(p->rules[0].lookup, 0);
 	assert_int_equal(p->rules[1].lookup, -1);
-	assert_true(p->sql_text_owned);
-	assert_string_equal(p->sql_text,
-	                    "select 1 where $1::bigint[] is not null;\n");
+	/* a rule from a file: the once policy around it, the read is the rule
+	 * without its final semicolon */
+	assert_string_equal(p->policy_name, "once");
+	assert_non_null(strstr(p->sql_text, "where $1::bigint[] is not null\n)"));
+	assert_string_equal(p->read_sql_text,
+	                    "-- reckon: policy once\n"
+	                    "select 1::bigint AS user_id, ''::text AS specifier, "
+	                    "1 AS step,\n"
+	                    "  true AS complete, 1 AS amount where $1::bigint[] is "
+	                    "not null");
+	assert_int_equal(p->read_columns, 5);
 
 	/* defaults of a processor section */
 	p = &config.processors[1];
@@ -679,7 +695,7 @@ test_config_file_valid(void **state)
 	assert_int_equal(p->window_ms, 20);
 	assert_int_equal(p->batch_size, 1000);
 	assert_int_equal(p->create_min, 1);
-	assert_false(p->sql_text_owned);
+	assert_string_equal(p->policy_name, "sticky");
 	assert_string_equal(p->rules[0].column, "owner");
 
 	assert_int_equal(config.ntables, 3);
@@ -784,7 +800,11 @@ static const FileCase file_cases[] = {
      STAGE_FINISH, 0, "processor \"nosql\": missing \"sql\""},
     {"unknown built-in sql name",
      "[processor x]\nsql = no_such_statement\ndirty = public.users.user_id\n",
-     STAGE_FINISH, 0, "no built-in statement \"no_such_statement\""},
+     STAGE_FINISH, 0, "no built-in rule \"no_such_statement\""},
+    {"read_sql other than none",
+     "[processor x]\nsql = play_milestone\nread_sql = play_milestone_read\n"
+     "dirty = public.users.user_id\n",
+     STAGE_FINISH, 0, "read_sql is \"none\" or unset, not "},
     {"processor without a dirty rule", "[processor x]\nsql = play_milestone\n",
      STAGE_FINISH, 1, "processor \"x\": no \"dirty\" rule"},
     {"processor in an unknown group",

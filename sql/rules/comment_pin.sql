@@ -1,7 +1,6 @@
 -- comment_pin.sql: challenge 'cp', a comment pinned by a verified artist,
--- for one batch of TRACK OWNERS. Run by src/recompute.c (embedded by
--- tools/embed.sh), prepared once with parameter types ($1 bigint[], $2 text,
--- $3 bigint) and executed per batch:
+-- for one batch of TRACK OWNERS.
+-- reckon: policy once
 --   $1  the batch's track owner ids (duplicates and NULLs are ignored):
 --       keyed by the owner, who is dirtied by a track change (old and new
 --       owner, pinned_comment_id), a comment change (the owner of the track
@@ -9,7 +8,7 @@
 --       track the key owns now is recomputed
 --   $2  the challenge id ('cp'); amount and active come from
 --       public.challenges
---   $3  unused (typed explicitly at prepare time, so passing it is legal)
+--   $3  unused
 --
 -- Rule. For every track with owner_id = a key and is_delete = false whose
 -- pinned_comment_id names an existing comment with entity_type = 'Track',
@@ -17,18 +16,12 @@
 -- an author (comments.user_id) other than the track's owner, when the owner
 -- has a users row with is_verified = true and is_deactivated = false: the
 -- comment's AUTHOR gets a row with user_id = the author, specifier
--- hex(author)||':'||hex(track_id), complete, current_step_count 1, amount
--- from the catalogue, completed_at now(). An aggregate one-shot challenge:
--- an existing row is never changed (ON CONFLICT DO NOTHING writes nothing),
--- and it stays when the pin, the comment, the track or the owner's
--- verification goes away.
---
--- Output: one row per user_challenges row inserted (rows are born complete,
--- so completed_now is always true).
+-- hex(author)||':'||hex(track_id), complete at step 1. The row stays when
+-- the pin, the comment, the track or the owner's verification goes away.
 --
 -- Bounded: users by primary key, tracks by the partial index
 -- tracks(owner_id) WHERE pinned_comment_id IS NOT NULL (an owner's pinned
--- tracks only), comments and user_challenges by primary key.
+-- tracks only), comments by primary key.
 WITH ch AS (
 	SELECT c.id, c.amount
 	FROM public.challenges c
@@ -43,8 +36,7 @@ owners AS (
 ),
 -- Per owner its pinned tracks, per track its pinned comment: correlated
 -- subqueries (OFFSET 0 and LIMIT 1 keep the planner from flattening them
--- into joins over all tracks or comments). track_id is the key of tracks:
--- each (author, track) appears once.
+-- into joins over all tracks or comments).
 pins AS (
 	SELECT cm.author, t.track_id
 	FROM owners o
@@ -64,14 +56,8 @@ pins AS (
 		LIMIT 1
 	) cm
 )
-INSERT INTO public.user_challenges AS uc (challenge_id, user_id, specifier,
-	is_complete, current_step_count, amount, created_at, completed_at)
-SELECT ch.id, p.author, to_hex(p.author) || ':' || to_hex(p.track_id), true,
-	1, ch.amount, now(), now()
+SELECT p.author AS user_id,
+	to_hex(p.author) || ':' || to_hex(p.track_id) AS specifier,
+	1 AS step, true AS complete, ch.amount
 FROM pins p
 CROSS JOIN ch
--- A fixed order: concurrent statements lock shared keys in one order.
-ORDER BY 3
-ON CONFLICT (challenge_id, specifier) DO NOTHING
-RETURNING uc.challenge_id, uc.user_id, uc.specifier, uc.current_step_count,
-	uc.is_complete, true AS completed_now

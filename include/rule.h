@@ -1,0 +1,79 @@
+/*
+ * rule.h: a processor's statements, composed from its rule and its write
+ * policy.
+ *
+ * Pipeline: config -> [rule] -> recompute / replica. A challenge is written
+ * once, as a rule (sql/rules/NAME.sql): a pure SELECT over the source
+ * tables that returns the candidate rows of a batch of keys. How candidate
+ * rows become user_challenges rows is written once per kind, as a write
+ * policy (sql/policies/NAME.sql: sticky progress, one-shot, capped
+ * one-shot). At configuration load, rule_compose builds from the two texts
+ * each statement a processor runs:
+ *
+ *   RULE_FORM_PRIMARY  the policy with the rule inside it: one statement,
+ *                      one round trip per member of a batch, on the primary
+ *   RULE_FORM_READ     the rule alone, without its primary-only parts: the
+ *                      read on a hot standby (--read-dsn)
+ *   RULE_FORM_APPLY    the policy with the read's rows as its input, one
+ *                      array parameter per column: the write on the
+ *                      primary of what the standby read
+ *
+ * The texts speak to the composer through comment lines that start with
+ * "-- reckon:" (so every form is still plain SQL):
+ *
+ *   in a rule    "-- reckon: policy NAME"       its write policy (once)
+ *                "-- reckon: primary-only begin" / "... end"
+ *                                     lines only the primary statement
+ *                                     keeps (what a standby cannot give:
+ *                                     a temporary table, rows of
+ *                                     user_challenges); at most a few
+ *   in a policy  "-- reckon: columns NAME TYPE, ..."
+ *                                     the candidate columns, in order
+ *                "-- reckon: rule"    where the candidates come in: the
+ *                                     line inside "WITH rule AS (...)"
+ *
+ * Every form takes $1 bigint[] (the keys), $2 text (the challenge id), $3
+ * bigint (create_min); the apply form's arrays follow from $4. Pure: no
+ * I/O, nothing global.
+ */
+#ifndef RECKON_RULE_H
+#define RECKON_RULE_H
+
+#include <stddef.h>
+
+#include "common.h"
+
+/* the parameters every form takes before the apply form's arrays */
+#define RULE_PARAMS 3
+/* the most columns a policy may declare */
+#define RULE_COLUMNS_MAX 16
+/* room for a policy's name */
+#define RULE_POLICY_NAME_MAX 64
+
+typedef enum RuleForm
+{
+	RULE_FORM_PRIMARY,
+	RULE_FORM_READ,
+	RULE_FORM_APPLY
+} RuleForm;
+
+/*
+ * rule_policy_name: the NAME of rule's one "-- reckon: policy NAME" line,
+ * into name. False, with the reason in err, when there is none, more than
+ * one, or the name is not [a-z_]+.
+ */
+bool rule_policy_name(const char *rule, char *name, size_t size, char *err,
+                      size_t err_size) WARN_UNUSED;
+
+/*
+ * rule_compose: the statement of the given form, composed from rule and
+ * policy (see above), malloc'd: the caller frees it. *ncolumns (when not
+ * NULL) gets the number of candidate columns the policy declares: the
+ * columns a READ returns and an APPLY takes as arrays. NULL, with the
+ * reason in err, when a text breaks the conventions above (a missing or
+ * repeated directive, an unpaired primary-only block, a bad columns line).
+ */
+char *rule_compose(const char *rule, const char *policy, RuleForm form,
+                   int *ncolumns, char *err, size_t err_size) WARN_UNUSED;
+
+#endif

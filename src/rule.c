@@ -1,0 +1,404 @@
+/*
+ * rule.c: composes a processor's statements from its rule and its write
+ * policy (see rule.h), once, at configuration load; recompute.c and
+ * replica.c prepare what it builds. Pure text work: it never runs SQL, so
+ * a text it accepts can still fail to prepare, and the server says why
+ * (config.c names the processor and the rule).
+ */
+#include "rule.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RULE_DIRECTIVE "-- reckon:"
+#define RULE_WORD_MAX 64
+
+/* A growing string; aborts on OOM like every other allocation here. */
+typedef struct RuleText
+{
+	char *s;
+	size_t len;
+	size_t cap;
+} RuleText;
+
+static void
+rule_append(RuleText *t, const char *s, size_t len)
+{
+	if (t->len + len + 1 > t->cap)
+	{
+		size_t cap = t->cap ? t->cap : 1024;
+		char *grown;
+
+		while (t->len + len + 1 > cap)
+		{
+			cap *= 2;
+		}
+		grown = realloc(t->s, cap);
+		if (grown == NULL)
+		{
+			common_out_of_memory("composed statement");
+		}
+		t->s = grown;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+}
+
+static void
+rule_appendf(RuleText *t, const char *format, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, format);
+	n = vsnprintf(buf, sizeof(buf), format, ap);
+	va_end(ap);
+	ASSERT(n >= 0);
+	ASSERT((size_t)n < sizeof(buf));
+	rule_append(t, buf, (size_t)n);
+}
+
+static void
+rule_error(char *err, size_t err_size, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(err, err_size, format, ap);
+	va_end(ap);
+}
+
+/*
+ * The directive on the line [line, end), after "-- reckon:" and blanks, or
+ * NULL when the line is not one. Leading blanks are allowed.
+ */
+static const char *
+rule_directive(const char *line, const char *end)
+{
+	size_t n = strlen(RULE_DIRECTIVE);
+
+	while (line < end && (*line == ' ' || *line == '\t'))
+	{
+		line++;
+	}
+	if ((size_t)(end - line) < n || memcmp(line, RULE_DIRECTIVE, n) != 0)
+	{
+		return NULL;
+	}
+	line += n;
+	while (line < end && (*line == ' ' || *line == '\t'))
+	{
+		line++;
+	}
+	return line;
+}
+
+/* Whether the directive at d (up to end) is exactly word (then blanks). */
+static bool
+rule_directive_is(const char *d, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(end - d) < n || memcmp(d, word, n) != 0)
+	{
+		return false;
+	}
+	for (d += n; d < end; d++)
+	{
+		if (*d != ' ' && *d != '\t' && *d != '\r')
+		{
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *
+rule_line_end(const char *line)
+{
+	const char *nl = strchr(line, '\n');
+
+	return nl != NULL ? nl : line + strlen(line);
+}
+
+/* Copy the word [s, end) of [a-z0-9_] characters into out, or fail. */
+static bool
+rule_word(const char *s, const char *end, char *out, size_t size)
+{
+	size_t n = (size_t)(end - s);
+
+	if (n == 0 || n >= size)
+	{
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+		{
+			return false;
+		}
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return true;
+}
+
+bool
+rule_policy_name(const char *rule, char *name, size_t size, char *err,
+                 size_t err_size)
+{
+	int found = 0;
+
+	for (const char *line = rule; *line != '\0';)
+	{
+		const char *end = rule_line_end(line);
+		const char *d = rule_directive(line, end);
+
+		if (d != NULL && strncmp(d, "policy", 6) == 0 &&
+		    (d[6] == ' ' || d[6] == '\t'))
+		{
+			const char *w = d + 7;
+			const char *w_end = end;
+
+			while (w < end && (*w == ' ' || *w == '\t'))
+			{
+				w++;
+			}
+			while (w_end > w &&
+			       (w_end[-1] == ' ' || w_end[-1] == '\t' || w_end[-1] == '\r'))
+			{
+				w_end--;
+			}
+			if (!rule_word(w, w_end, name, size))
+			{
+				rule_error(err, err_size,
+				           "the \"-- reckon: policy\" line names no policy "
+				           "(a name of a-z, 0-9 and _)");
+				return false;
+			}
+			found++;
+		}
+		line = *end == '\n' ? end + 1 : end;
+	}
+	if (found != 1)
+	{
+		rule_error(err, err_size,
+		           found == 0 ? "no \"-- reckon: policy NAME\" line (sticky, "
+		                        "once or capped)"
+		                      : "more than one \"-- reckon: policy\" line");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * rule without its primary-only blocks (READ) or whole (PRIMARY), into out,
+ * less any final blanks and semicolon (it goes inside a CTE). False when
+ * the blocks do not pair up.
+ */
+static bool
+rule_body(const char *rule, bool keep_primary_only, RuleText *out, char *err,
+          size_t err_size)
+{
+	bool in_block = false;
+	int lineno = 0;
+
+	for (const char *line = rule; *line != '\0';)
+	{
+		const char *end = rule_line_end(line);
+		const char *d = rule_directive(line, end);
+		bool is_begin = d != NULL && rule_directive_is(d, end,
+		                                               "primary-only "
+		                                               "begin");
+		bool is_end = d != NULL && rule_directive_is(d, end,
+		                                             "primary-only "
+		                                             "end");
+
+		lineno++;
+		if (is_begin == in_block && (is_begin || is_end))
+		{
+			rule_error(err, err_size, "line %d: \"primary-only %s\" %s", lineno,
+			           is_begin ? "begin" : "end",
+			           is_begin ? "inside a primary-only block"
+			                    : "without a \"primary-only begin\"");
+			return false;
+		}
+		if (keep_primary_only || !(in_block || is_begin))
+		{
+			rule_append(out, line, (size_t)(end - line) + (*end == '\n'));
+		}
+		in_block = is_begin || (in_block && !is_end);
+		line = *end == '\n' ? end + 1 : end;
+	}
+	if (in_block)
+	{
+		rule_error(err, err_size, "a \"primary-only begin\" is never ended");
+		return false;
+	}
+	while (out->len > 0 && strchr(" \t\r\n;", out->s[out->len - 1]) != NULL)
+	{
+		out->s[--out->len] = '\0';
+	}
+	return true;
+}
+
+typedef struct RulePolicy
+{
+	const char *rule_line;     /* the "-- reckon: rule" line's start */
+	const char *rule_line_end; /* just after it (its newline included) */
+	int ncolumns;
+	char names[RULE_COLUMNS_MAX][RULE_WORD_MAX];
+	char types[RULE_COLUMNS_MAX][RULE_WORD_MAX];
+} RulePolicy;
+
+/* Parse "NAME TYPE, NAME TYPE, ..." of a columns line into pol. */
+static bool
+rule_parse_columns(const char *s, const char *end, RulePolicy *pol)
+{
+	pol->ncolumns = 0;
+	while (s < end)
+	{
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		const char *item_end = comma != NULL ? comma : end;
+		const char *space;
+
+		while (s < item_end && (*s == ' ' || *s == '\t'))
+		{
+			s++;
+		}
+		while (item_end > s && strchr(" \t\r", item_end[-1]) != NULL)
+		{
+			item_end--;
+		}
+		space = memchr(s, ' ', (size_t)(item_end - s));
+		if (pol->ncolumns == RULE_COLUMNS_MAX || space == NULL ||
+		    !rule_word(s, space, pol->names[pol->ncolumns], RULE_WORD_MAX) ||
+		    !rule_word(space + 1, item_end, pol->types[pol->ncolumns],
+		               RULE_WORD_MAX))
+		{
+			return false;
+		}
+		pol->ncolumns++;
+		s = comma != NULL ? comma + 1 : end;
+	}
+	return pol->ncolumns > 0;
+}
+
+/* Find the policy's directives: one columns line, one rule line. */
+static bool
+rule_parse_policy(const char *policy, RulePolicy *pol, char *err,
+                  size_t err_size)
+{
+	int ncolumns_lines = 0;
+
+	*pol = (RulePolicy){0};
+	for (const char *line = policy; *line != '\0';)
+	{
+		const char *end = rule_line_end(line);
+		const char *d = rule_directive(line, end);
+
+		if (d != NULL && rule_directive_is(d, end, "rule"))
+		{
+			if (pol->rule_line != NULL)
+			{
+				rule_error(err, err_size,
+				           "more than one \"-- reckon: rule\" line");
+				return false;
+			}
+			pol->rule_line = line;
+			pol->rule_line_end = *end == '\n' ? end + 1 : end;
+		}
+		else if (d != NULL && strncmp(d, "columns ", 8) == 0)
+		{
+			ncolumns_lines++;
+			if (!rule_parse_columns(d + 8, end, pol))
+			{
+				rule_error(err, err_size,
+				           "the \"-- reckon: columns\" line is not a list of "
+				           "at most %d \"name type\" pairs",
+				           RULE_COLUMNS_MAX);
+				return false;
+			}
+		}
+		line = *end == '\n' ? end + 1 : end;
+	}
+	if (pol->rule_line == NULL || ncolumns_lines != 1)
+	{
+		rule_error(err, err_size,
+		           pol->rule_line == NULL
+		               ? "no \"-- reckon: rule\" line"
+		               : "not exactly one \"-- reckon: columns\" line");
+		return false;
+	}
+	return true;
+}
+
+/* The apply form's input: the read's columns, one array parameter each. */
+static void
+rule_apply_input(const RulePolicy *pol, RuleText *out)
+{
+	rule_append(out, "\tSELECT * FROM unnest(", 21);
+	for (int c = 0; c < pol->ncolumns; c++)
+	{
+		rule_appendf(out, "%s$%d::%s[]", c > 0 ? ", " : "", RULE_PARAMS + 1 + c,
+		             pol->types[c]);
+	}
+	rule_append(out, ") AS input (", 12);
+	for (int c = 0; c < pol->ncolumns; c++)
+	{
+		rule_appendf(out, "%s%s", c > 0 ? ", " : "", pol->names[c]);
+	}
+	rule_append(out, ")", 1);
+}
+
+char *
+rule_compose(const char *rule, const char *policy, RuleForm form, int *ncolumns,
+             char *err, size_t err_size)
+{
+	RulePolicy pol;
+	RuleText input = {0};
+	RuleText out = {0};
+
+	if (!rule_parse_policy(policy, &pol, err, err_size))
+	{
+		return NULL;
+	}
+	if (ncolumns != NULL)
+	{
+		*ncolumns = pol.ncolumns;
+	}
+	/* the rule's blocks are checked whatever the form */
+	if (!rule_body(rule, form != RULE_FORM_READ, &input, err, err_size))
+	{
+		free(input.s);
+		return NULL;
+	}
+	if (input.len == 0)
+	{
+		rule_error(err, err_size, "the rule is empty");
+		free(input.s);
+		return NULL;
+	}
+	if (form == RULE_FORM_READ)
+	{
+		return input.s;
+	}
+	if (form == RULE_FORM_APPLY)
+	{
+		input.len = 0;
+		rule_apply_input(&pol, &input);
+	}
+	rule_append(&out, policy, (size_t)(pol.rule_line - policy));
+	rule_append(&out, input.s, input.len);
+	rule_append(&out, "\n", 1);
+	rule_append(&out, pol.rule_line_end, strlen(pol.rule_line_end));
+	free(input.s);
+	return out.s;
+}
