@@ -1,8 +1,10 @@
 /*
  * embedded.h: text files compiled into the binary by tools/embed.sh: the
- * recompute statements of sql/ and the default configuration. config.c
- * resolves a processor's "sql" name against embedded_sql, and uses
- * embedded_config when no --config is given.
+ * statements of sql/ and the default configuration. config.c resolves the
+ * statement names a configuration gives (sql, read_sql, saturated,
+ * saturated_seed, prelude, rescan_keys) against embedded_sql, and uses
+ * embedded_config when no --config is given; recompute.c and trending.c
+ * find their fixed statements there too.
  */
 #ifndef RECKON_EMBEDDED_H
 #define RECKON_EMBEDDED_H
