@@ -1,8 +1,10 @@
 /*
  * common.h: definitions every reckon module shares: the always-on ASSERT,
- * the must-check attribute, exit codes and the LSN type.
+ * the OOM handler, the must-check attribute, exit codes, the LSN type, the
+ * clocks and the HOST:PORT parser.
  *
- * Nothing here allocates or does I/O; it sits below every pipeline stage.
+ * Nothing here allocates; the only I/O is the FATAL line ASSERT and the OOM
+ * handler log before they abort. It sits below every pipeline stage.
  */
 #ifndef RECKON_COMMON_H
 #define RECKON_COMMON_H

@@ -1,7 +1,9 @@
 /*
  * decode.h: one wal2json format-version 2 line -> DecodeEvent.
  *
- * Pipeline: stream -> [decode] -> dirty. decode is pure: no I/O, no logging,
+ * Pipeline: stream -> [decode] -> apply -> dirty. apply.c decodes each
+ * message and routes the change to the groups' dirty sets by their rules;
+ * decode only says what the line holds. decode is pure: no I/O, no logging,
  * no allocation per message. A Decoder owns a token array and two column
  * arrays sized once at creation; every DecodeEvent it fills borrows from
  * those arrays and from the caller's line buffer, so it is valid only until

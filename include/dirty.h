@@ -1,6 +1,7 @@
 /*
- * dirty.h: per-processor set of dirty keys (user ids, or another entity a
- * processor recomputes by), and the Batch a recompute takes from it.
+ * dirty.h: per-group set of dirty keys (user ids, or another entity a
+ * group's processors recompute by), and the Batch sched takes from it for
+ * a recompute.
  *
  * Pipeline: decode -> apply -> [dirty] -> sched -> recompute -> ack.
  * Each entry remembers safe_lsn, the position that was safe to confirm just

@@ -2,8 +2,11 @@
  * embedded.h: text files compiled into the binary by tools/embed.sh: the
  * rules of sql/rules/ and the write policies of sql/policies/ (config.c
  * composes a processor's statements from them, see rule.h), the other
- * statements of sql/, and the default configuration (config.c uses it when
- * no --config is given).
+ * statements of sql/ (config.c resolves the names a configuration gives,
+ * saturated, saturated_seed, prelude and rescan_keys, against
+ * embedded_sql; recompute.c and trending.c find their fixed statements
+ * there too), and the default configuration (config.c uses it when no
+ * --config is given).
  */
 #ifndef RECKON_EMBEDDED_H
 #define RECKON_EMBEDDED_H

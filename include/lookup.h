@@ -3,11 +3,13 @@
  * track_id -> owner_id, so that a play can dirty its track's owner without
  * a query per message.
  *
- * Pipeline: loaded once at start by pgconn (the current table), then kept
- * by apply from the same table's INSERT/UPDATE/DELETE messages. A map that
- * is briefly ahead of or behind the stream is harmless: recomputes read
- * current data, and an ownership change dirties both the old and the new
- * owner, so every user whose rows may differ is still dirtied.
+ * Pipeline: loaded once at start from the current table by recompute.c
+ * (recompute_load_lookup, into apply's maps with apply_lookup_set), then
+ * kept by apply from the same table's INSERT/UPDATE/DELETE messages and
+ * emptied by its TRUNCATE. A map that is briefly ahead of or behind the
+ * stream is harmless: recomputes read current data, and an ownership change
+ * dirties both the old and the new owner (the old row comes with REPLICA
+ * IDENTITY FULL), so every user whose rows may differ is still dirtied.
  */
 #ifndef RECKON_LOOKUP_H
 #define RECKON_LOOKUP_H

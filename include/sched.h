@@ -3,9 +3,10 @@
  *
  * Pipeline: dirty -> [sched] -> recompute. A group (processors that share
  * dirty keys, run in order on each batch) runs when it has a batch to retry
- * whose backoff has passed, or dirty keys whose oldest has waited its
- * coalescing window. Among the ready, the one whose work is oldest goes
- * first, so no group starves another. Pure: no I/O.
+ * whose backoff has passed, a rescan pending (after a TRUNCATE; ready at
+ * once), or dirty keys whose oldest has waited its coalescing window.
+ * Among the ready, the one whose work is oldest goes first, so no group
+ * starves another. Pure: no I/O.
  */
 #ifndef RECKON_SCHED_H
 #define RECKON_SCHED_H

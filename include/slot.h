@@ -1,9 +1,11 @@
 /*
- * slot.h: inspect, create, advance and drop replication slots through SQL
- * functions, with the slot name always a parameter. Shared by the daemon
- * (slot_check before the stream starts, slot_describe_holder when the
- * slot is busy) and by reckon-slot (tools/reckon_slot.c), so both read the
- * same columns the same way.
+ * slot.h: inspect, list and create replication slots through SQL
+ * functions, with the slot name always a parameter (reckon-slot drops and
+ * advances them itself, the same way). Shared by the daemon (slot_inspect
+ * and slot_check before the stream starts; slot_inspect,
+ * slot_describe_holder and slot_lost_steps when START_REPLICATION fails on
+ * a busy or lost slot) and by reckon-slot (tools/reckon_slot.c), so both
+ * read the same columns the same way.
  */
 #ifndef RECKON_SLOT_H
 #define RECKON_SLOT_H

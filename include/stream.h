@@ -1,6 +1,7 @@
 /*
- * stream.h: the logical replication connection: START_REPLICATION with
- * wal2json, the CopyBoth loop, standby status updates.
+ * stream.h: the logical replication connection: CREATE_REPLICATION_SLOT
+ * (--create-slot), START_REPLICATION with wal2json, the CopyBoth loop,
+ * standby status updates.
  *
  * Pipeline: [stream] -> decode -> apply -> dirty ... ack -> [stream]. The
  * stream hands every XLogData payload and keepalive to its consumer through

@@ -1,7 +1,8 @@
 /*
- * trending.h: the hourly trending job: refresh the trending matviews,
- * restage every trending score and write only those that changed, prune
- * the rest, then pay the weekly winners (Fridays) and the tastemakers.
+ * trending.h: the trending job, run every trending_interval (an hour by
+ * default): refresh the trending matviews, restage every trending score and
+ * write only those that changed, prune the rest, then pay the weekly
+ * winners (Fridays) and the tastemakers.
  *
  * It sits beside the stream pipeline, not in it: the daemon runs each cycle
  * in a child process on its own connection (trending_spawn), so a cycle of

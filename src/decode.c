@@ -1,15 +1,18 @@
 /*
  * decode.c: one wal2json format-version 2 line -> DecodeEvent.
  *
- * Pipeline: stream -> [decode] -> dirty. stream.c hands us each XLogData
- * payload; we say which action, transaction and table it is and where each
- * column's name and value sit in the line; dirty.c picks the user ids out.
+ * Pipeline: stream -> [decode] -> apply -> dirty. apply.c hands us each
+ * XLogData payload the stream received; we say which action, transaction
+ * and table it is and where each column's name and value sit in the line;
+ * apply.c routes the change to the groups whose dirty rules read the table
+ * and adds the key column each rule names to that group's dirty set.
  *
  * This module must stay pure: no I/O, no logging, no calls into other reckon
- * modules, no allocation after decode_create(). Everything it reports borrows
- * from the caller's line or the Decoder's arrays. Malformed input, whatever
- * it is, gives false and a message naming the byte, never a crash, an assert
- * or a read past len: the line comes from the network.
+ * modules but lsn.c's parser (for "nextlsn"), no allocation after
+ * decode_create(). Everything it reports borrows from the caller's line or
+ * the Decoder's arrays. Malformed input, whatever it is, gives false and a
+ * message naming the byte, never a crash, an assert or a read past len: the
+ * line comes from the network.
  *
  * Parsing is jsmn (chosen by tools/bench/json_parsers.c: fastest, and the
  * only candidate with no allocation per message). jsmn is a tokenizer, not a

@@ -1,7 +1,9 @@
 /*
- * lsn.c: LSN text parsing, used for --endpos, IDENTIFY_SYSTEM and
- * pg_current_wal_lsn() results. Strict: a malformed LSN given to --endpos
- * must be a usage error, never a silent 0.
+ * lsn.c: LSN text parsing, used for --endpos and reckon-slot advance --to,
+ * pg_replication_slots' positions, a new slot's consistent point, the read
+ * server's pg_last_wal_replay_lsn() and wal2json's "nextlsn" (decode.c).
+ * Strict: a malformed LSN given to --endpos must be a usage error, never a
+ * silent 0.
  */
 #include "lsn.h"
 

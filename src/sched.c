@@ -1,6 +1,6 @@
 /*
  * sched.c: group state and batch selection (see sched.h). The only
- * place batches are formed and retried, so "users stay dirty until their
+ * place batches are formed and retried, so "keys stay dirty until their
  * batch commits" is enforced here and nowhere else.
  */
 #include "sched.h"

@@ -1,6 +1,10 @@
 /*
- * slot.c: slot inspection and creation (see slot.h). Runs before the stream
- * starts; the stream itself only names the slot in START_REPLICATION.
+ * slot.c: slot inspection, listing and creation through SQL (see slot.h),
+ * on a plain connection. The daemon inspects its slot before the stream
+ * starts and again when START_REPLICATION fails (busy, lost); it creates
+ * the slot on the replication connection instead (stream_create_slot:
+ * CREATE_REPLICATION_SLOT, which can export a snapshot for the backfill),
+ * so slot_create serves reckon-slot.
  */
 #include "slot.h"
 
