@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_sql_catalogue.sh: tests the catalogue recompute statements
-# (sql/profile_completion.sql 'p', first_playlist.sql 'fp',
-# connect_verified.sql 'v', mobile_install.sql 'm', referred.sql 'rd',
-# referral.sql 'r' and 'rv', comment_pin.sql 'cp') directly through psql,
+# (the rules of sql/rules/: profile_completion 'p', first_playlist 'fp',
+# connect_verified 'v', mobile_install 'm', referred 'rd',
+# referral 'r' and 'rv', comment_pin 'cp', composed with their write
+# policies as reckon runs them) directly through psql,
 # without the daemon, as test_sql.sh does for the first three: every session
 # PREPAREs them with the parameter types src/recompute.c uses ($1 bigint[],
 # $2 text, $3 bigint) and EXECUTEs them with the keys the daemon passes (user

@@ -12,8 +12,8 @@
 -- user and ISO week. Its cost therefore grows with the tables, whether or not
 -- anything changed (about 49 s per tier per tick in production).
 --
--- The rows written are those reckon writes (sql/play_milestone.sql and
--- sql/first_weekly_comment.sql state the rules): same specifiers, same
+-- The rows written are those reckon writes (sql/rules/play_milestone.sql and
+-- sql/rules/first_weekly_comment.sql state the rules): same specifiers, same
 -- create_min, same sticky completion, amount and completed_at. Like reckon's
 -- statements, an upsert that would change nothing is not proposed, so a tick
 -- writes only rows that really change: the baseline pays for finding the

@@ -9,8 +9,8 @@
 --     processor's checkpoint, find the rows past it and the users they
 --     touch;
 --   if any: the repo's own recompute statement for just those users
---     (sql/play_milestone.sql with create_min 1/250/1000,
---     sql/first_weekly_comment.sql), then poll_advance;
+--     (sql/rules/play_milestone.sql with create_min 1/250/1000,
+--     sql/rules/first_weekly_comment.sql), then poll_advance;
 --   COMMIT
 -- so the recompute and the checkpoint move together, and a crash between
 -- ticks redoes the window. What makes it the polling design is HOW it finds

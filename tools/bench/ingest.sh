@@ -239,7 +239,7 @@ pending()
 {
 	bq -d "$db" <<SQL
 $(cat "$ROOT/sql/play_counts_setup.sql");
-PREPARE p(bigint[], text, bigint) AS $(cat "$ROOT/sql/play_milestone.sql");
+PREPARE p(bigint[], text, bigint) AS $("$ROOT/bin/reckon" --print-sql=p1);
 SELECT array_agg(user_id) AS ids FROM public.users WHERE is_verified \gset
 BEGIN;
 \o /dev/null

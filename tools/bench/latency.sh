@@ -101,7 +101,7 @@ INSERT INTO public.plays (user_id, play_item_id, created_at)
 SELECT 1, g, now() - interval '1 day'
 FROM generate_series(:base, :base + :n - 1) g, generate_series(1, 249);
 $(cat "$ROOT/sql/play_counts_setup.sql");
-PREPARE p(bigint[], text, bigint) AS $(cat "$ROOT/sql/play_milestone.sql");
+PREPARE p(bigint[], text, bigint) AS $("$ROOT/bin/reckon" --print-sql=p1);
 SELECT array_agg(g) AS ids FROM generate_series(:base, :base + :n - 1) g \gset
 \o /dev/null
 EXECUTE p(:'ids', 'p1', 1);

@@ -100,8 +100,8 @@ bench_settle()
 {
 	bq -d "$1" <<SQL
 $(cat "$ROOT/sql/play_counts_setup.sql");
-PREPARE p(bigint[], text, bigint) AS $(cat "$ROOT/sql/play_milestone.sql");
-PREPARE c(bigint[], text, bigint) AS $(cat "$ROOT/sql/first_weekly_comment.sql");
+PREPARE p(bigint[], text, bigint) AS $("$ROOT/bin/reckon" --print-sql=p1);
+PREPARE c(bigint[], text, bigint) AS $("$ROOT/bin/reckon" --print-sql=c);
 SELECT array_agg(user_id) AS ids FROM users WHERE is_verified \gset
 \o /dev/null
 EXECUTE p(:'ids', 'p1', 1);
