@@ -1,8 +1,12 @@
 /*
  * config.c: configuration file, embedded default and command-line settings
  * -> Config (see config.h for the format). Runs once before the pipeline
- * starts; every error names the file and line, or the option, and is a usage
- * error (exit 2) for main().
+ * starts, and again on SIGHUP; every error names the file and line, or the
+ * option, and is a usage error (exit 2) for main(). The [reckon] keys are
+ * declared in config_keys.c, whose table this file's config_init, config_set
+ * and config_reload_check follow; the [lookup], [group] and [processor]
+ * sections, the statements they name and the checks across sections are
+ * here.
  */
 #include "config.h"
 
@@ -551,10 +555,93 @@ typedef struct ConfigParser
 	char origin[CONFIG_ORIGIN_MAX];
 } ConfigParser;
 
+/* [lookup NAME]: a new map, named once */
+static bool
+config_begin_lookup(ConfigParser *cp, const char *name)
+{
+	Config *config = cp->config;
+
+	if (config_find_lookup(config, name) >= 0 ||
+	    config->nlookups >= CONFIG_LOOKUPS_MAX)
+	{
+		log_error("%s: lookup \"%s\" is defined twice or there are more "
+		          "than %d lookups",
+		          cp->origin, name, CONFIG_LOOKUPS_MAX);
+		return false;
+	}
+	cp->section = SECTION_LOOKUP;
+	cp->index = config->nlookups++;
+	snprintf(config->lookups[cp->index].name, CONFIG_NAME_MAX, "%s", name);
+	snprintf(config->lookups[cp->index].origin, CONFIG_ORIGIN_MAX, "%s",
+	         cp->origin);
+	return true;
+}
+
+/* [group NAME]: a new group, with the defaults of its batching */
+static bool
+config_begin_group(ConfigParser *cp, const char *name)
+{
+	Config *config = cp->config;
+
+	for (int i = 0; i < config->ngroups; i++)
+	{
+		if (strcmp(config->groups[i].name, name) == 0)
+		{
+			log_error("%s: group \"%s\" is defined twice", cp->origin, name);
+			return false;
+		}
+	}
+	if (config->ngroups >= CONFIG_PROCESSORS_MAX)
+	{
+		log_error("%s: more than %d groups", cp->origin, CONFIG_PROCESSORS_MAX);
+		return false;
+	}
+	cp->section = SECTION_GROUP;
+	cp->index = config->ngroups++;
+	ConfigGroup *g = &config->groups[cp->index];
+	snprintf(g->name, CONFIG_NAME_MAX, "%s", name);
+	snprintf(g->origin, sizeof(g->origin), "%s", cp->origin);
+	g->window_ms = 20;
+	g->batch_size = 1000;
+	return true;
+}
+
+/* [processor ID]: a new processor, its challenge its id until it says */
+static bool
+config_begin_processor(ConfigParser *cp, const char *name)
+{
+	Config *config = cp->config;
+
+	for (int i = 0; i < config->nprocessors; i++)
+	{
+		if (strcmp(config->processors[i].id, name) == 0)
+		{
+			log_error("%s: processor \"%s\" is defined twice", cp->origin,
+			          name);
+			return false;
+		}
+	}
+	if (config->nprocessors >= CONFIG_PROCESSORS_MAX)
+	{
+		log_error("%s: more than %d processors", cp->origin,
+		          CONFIG_PROCESSORS_MAX);
+		return false;
+	}
+	cp->section = SECTION_PROCESSOR;
+	cp->index = config->nprocessors++;
+	ConfigProcessor *p = &config->processors[cp->index];
+	snprintf(p->id, CONFIG_NAME_MAX, "%s", name);
+	snprintf(p->origin, sizeof(p->origin), "%s", cp->origin);
+	snprintf(p->challenge_id, CONFIG_NAME_MAX, "%s", name);
+	p->window_ms = 20;
+	p->batch_size = 1000;
+	p->create_min = 1;
+	return true;
+}
+
 static bool
 config_begin_section(ConfigParser *cp, char *header)
 {
-	Config *config = cp->config;
 	char *name = strchr(header, ' ');
 
 	if (name != NULL)
@@ -576,74 +663,15 @@ config_begin_section(ConfigParser *cp, char *header)
 	}
 	if (strcmp(header, "lookup") == 0)
 	{
-		if (config_find_lookup(config, name) >= 0 ||
-		    config->nlookups >= CONFIG_LOOKUPS_MAX)
-		{
-			log_error("%s: lookup \"%s\" is defined twice or there are more "
-			          "than %d lookups",
-			          cp->origin, name, CONFIG_LOOKUPS_MAX);
-			return false;
-		}
-		cp->section = SECTION_LOOKUP;
-		cp->index = config->nlookups++;
-		snprintf(config->lookups[cp->index].name, CONFIG_NAME_MAX, "%s", name);
-		snprintf(config->lookups[cp->index].origin, CONFIG_ORIGIN_MAX, "%s",
-		         cp->origin);
-		return true;
+		return config_begin_lookup(cp, name);
 	}
 	if (strcmp(header, "group") == 0)
 	{
-		for (int i = 0; i < config->ngroups; i++)
-		{
-			if (strcmp(config->groups[i].name, name) == 0)
-			{
-				log_error("%s: group \"%s\" is defined twice", cp->origin,
-				          name);
-				return false;
-			}
-		}
-		if (config->ngroups >= CONFIG_PROCESSORS_MAX)
-		{
-			log_error("%s: more than %d groups", cp->origin,
-			          CONFIG_PROCESSORS_MAX);
-			return false;
-		}
-		cp->section = SECTION_GROUP;
-		cp->index = config->ngroups++;
-		ConfigGroup *g = &config->groups[cp->index];
-		snprintf(g->name, CONFIG_NAME_MAX, "%s", name);
-		snprintf(g->origin, sizeof(g->origin), "%s", cp->origin);
-		g->window_ms = 20;
-		g->batch_size = 1000;
-		return true;
+		return config_begin_group(cp, name);
 	}
 	if (strcmp(header, "processor") == 0)
 	{
-		for (int i = 0; i < config->nprocessors; i++)
-		{
-			if (strcmp(config->processors[i].id, name) == 0)
-			{
-				log_error("%s: processor \"%s\" is defined twice", cp->origin,
-				          name);
-				return false;
-			}
-		}
-		if (config->nprocessors >= CONFIG_PROCESSORS_MAX)
-		{
-			log_error("%s: more than %d processors", cp->origin,
-			          CONFIG_PROCESSORS_MAX);
-			return false;
-		}
-		cp->section = SECTION_PROCESSOR;
-		cp->index = config->nprocessors++;
-		ConfigProcessor *p = &config->processors[cp->index];
-		snprintf(p->id, CONFIG_NAME_MAX, "%s", name);
-		snprintf(p->origin, sizeof(p->origin), "%s", cp->origin);
-		snprintf(p->challenge_id, CONFIG_NAME_MAX, "%s", name);
-		p->window_ms = 20;
-		p->batch_size = 1000;
-		p->create_min = 1;
-		return true;
+		return config_begin_processor(cp, name);
 	}
 	log_error("%s: unknown section \"[%s]\"", cp->origin, header);
 	return false;
@@ -995,6 +1023,57 @@ config_finish_processor(Config *config, ConfigProcessor *p)
 	return config_finish_read_sql(p) && config_join_group(config, p);
 }
 
+/*
+ * Each group (explicit, or made for a processor of its own): members and
+ * rules, the [reckon] rescan_keys unless it names its own, the statements
+ * its dirty_monotone rules need, and the tables it reads.
+ */
+static bool
+config_finish_groups(Config *config)
+{
+	for (int i = 0; i < config->ngroups; i++)
+	{
+		ConfigGroup *g = &config->groups[i];
+
+		if (g->nmembers == 0 || g->nrules == 0)
+		{
+			log_error("%s: group \"%s\" has %s", g->origin, g->name,
+			          g->nmembers == 0 ? "no processor" : "no \"dirty\" rule");
+			return false;
+		}
+		if (!g->has_rescan_keys)
+		{
+			memcpy(g->rescan_keys_name, config->rescan_keys_name,
+			       CONFIG_NAME_MAX);
+			g->rescan_keys_sql = config->rescan_keys_sql;
+		}
+		if (g->saturated_seed_sql != NULL && g->saturated_sql == NULL)
+		{
+			log_error("%s: group \"%s\": saturated_seed needs a \"saturated\" "
+			          "statement too",
+			          g->origin, g->name);
+			return false;
+		}
+		for (int r = 0; r < g->nrules; r++)
+		{
+			/* without it nothing ever becomes saturated: say so */
+			if (g->rules[r].is_monotone && g->saturated_sql == NULL)
+			{
+				log_error("%s: group \"%s\": dirty_monotone needs a "
+				          "\"saturated\" statement in a [group] section",
+				          g->origin, g->name);
+				return false;
+			}
+			if (!config_add_table(config, g->rules[r].schema,
+			                      g->rules[r].table))
+			{
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 bool
 config_finish(Config *config)
 {
@@ -1042,47 +1121,7 @@ config_finish(Config *config)
 			return false;
 		}
 	}
-	for (int i = 0; i < config->ngroups; i++)
-	{
-		ConfigGroup *g = &config->groups[i];
-
-		if (g->nmembers == 0 || g->nrules == 0)
-		{
-			log_error("%s: group \"%s\" has %s", g->origin, g->name,
-			          g->nmembers == 0 ? "no processor" : "no \"dirty\" rule");
-			return false;
-		}
-		if (!g->has_rescan_keys)
-		{
-			memcpy(g->rescan_keys_name, config->rescan_keys_name,
-			       CONFIG_NAME_MAX);
-			g->rescan_keys_sql = config->rescan_keys_sql;
-		}
-		if (g->saturated_seed_sql != NULL && g->saturated_sql == NULL)
-		{
-			log_error("%s: group \"%s\": saturated_seed needs a \"saturated\" "
-			          "statement too",
-			          g->origin, g->name);
-			return false;
-		}
-		for (int r = 0; r < g->nrules; r++)
-		{
-			/* without it nothing ever becomes saturated: say so */
-			if (g->rules[r].is_monotone && g->saturated_sql == NULL)
-			{
-				log_error("%s: group \"%s\": dirty_monotone needs a "
-				          "\"saturated\" statement in a [group] section",
-				          g->origin, g->name);
-				return false;
-			}
-			if (!config_add_table(config, g->rules[r].schema,
-			                      g->rules[r].table))
-			{
-				return false;
-			}
-		}
-	}
-	return true;
+	return config_finish_groups(config);
 }
 
 static bool
