@@ -15,6 +15,10 @@
  *                                   or its own window, batch_size and
  *                                   "dirty" lines (a group of one)
  *
+ * A value is the rest of the line, trimmed, and never unquoted, except that
+ * "" is the empty value (metrics_addr = "": no HTTP endpoint). The keys of
+ * [reckon], their types, defaults and reload rules are in config_keys.h.
+ *
  * A dirty line names which change dirties which key:
  *     dirty = SCHEMA.TABLE.COLUMN                  the column holds the key
  *     dirty = SCHEMA.TABLE.COLUMN -> LOOKUP        the key is LOOKUP[column]

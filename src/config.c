@@ -1,8 +1,12 @@
 /*
  * config.c: configuration file, embedded default and command-line settings
  * -> Config (see config.h for the format). Runs once before the pipeline
- * starts; every error names the file and line, or the option, and is a usage
- * error (exit 2) for main().
+ * starts, and again on SIGHUP; every error names the file and line, or the
+ * option, and is a usage error (exit 2) for main(). The [reckon] keys are
+ * declared in config_keys.c, whose table this file's config_init, config_set
+ * and config_reload_check follow; the [lookup], [group] and [processor]
+ * sections, the statements they name and the checks across sections are
+ * here.
  */
 #include "config.h"
 
@@ -13,36 +17,26 @@
 #include <string.h>
 
 #define LOG_MODULE "config"
+#include "config_keys.h"
 #include "embedded.h"
 #include "log.h"
 #include "rule.h"
 
+/*
+ * The defaults are the table's default_text, parsed as a file's value
+ * would be: what --help and the man page print is what runs.
+ */
 void
 config_init(Config *config)
 {
 	memset(config, 0, sizeof(*config));
-	snprintf(config->slot, sizeof(config->slot), "reckon");
-	config->status_interval_ms = 10 * 1000;
-	config->stats_interval_ms = 60 * 1000;
-	config->slot_busy_timeout_ms = 60 * 1000;
-	config->replication_timeout_ms = 60 * 1000;
-	config->reconnect_min_ms = 100;
-	config->reconnect_max_ms = 30 * 1000;
-	config->statement_timeout_ms = 5 * 60 * 1000;
-	config->visibility_timeout_ms = 30 * 1000;
-	config->read_fence_timeout_ms = 10 * 1000;
-	config->slow_ms = 1000;
-	config->retry_min_ms = 100;
-	config->retry_max_ms = 60 * 1000;
-	config->trending_interval_ms = 3600 * 1000;
-	config->dirty_keys_max = 1000000;
-	config->message_max_bytes = 64 * 1024 * 1024;
-	config->columns_max = 256;
-	snprintf(config->metrics_addr, sizeof(config->metrics_addr),
-	         "127.0.0.1:9752");
-	config->health_max_lag_ms = 5 * 60 * 1000;
-	config->log_level = LOG_LEVEL_INFO;
-	config->log_format = LOG_FORMAT_LOGFMT;
+	for (size_t i = 0; i < config_keys_count; i++)
+	{
+		const ConfigKey *key = &config_keys[i];
+		bool ok = config_keys_set(config, key, key->default_text, key->name);
+
+		ASSERT(ok);
+	}
 }
 
 void
@@ -188,24 +182,6 @@ config_parse_size(const char *text, int64_t *bytes)
 	return true;
 }
 
-static bool
-config_parse_bool(const char *text, bool *out)
-{
-	if (strcmp(text, "on") == 0 || strcmp(text, "true") == 0 ||
-	    strcmp(text, "yes") == 0 || strcmp(text, "1") == 0)
-	{
-		*out = true;
-		return true;
-	}
-	if (strcmp(text, "off") == 0 || strcmp(text, "false") == 0 ||
-	    strcmp(text, "no") == 0 || strcmp(text, "0") == 0)
-	{
-		*out = false;
-		return true;
-	}
-	return false;
-}
-
 bool
 config_parse_count(const char *text, int64_t min, int64_t max, int64_t *out)
 {
@@ -222,260 +198,29 @@ config_parse_count(const char *text, int64_t min, int64_t max, int64_t *out)
 	return true;
 }
 
-typedef enum ConfigKind
-{
-	KIND_DURATION,
-	KIND_SIZE,
-	KIND_COUNT
-} ConfigKind;
-
-typedef struct ConfigSetting
-{
-	const char *key;
-	ConfigKind kind;
-	size_t offset;
-	int64_t min;
-} ConfigSetting;
-
-static const ConfigSetting settings[] = {
-    {"status_interval", KIND_DURATION, offsetof(Config, status_interval_ms),
-     100},
-    {"stats_interval", KIND_DURATION, offsetof(Config, stats_interval_ms), 0},
-    {"slot_busy_timeout", KIND_DURATION, offsetof(Config, slot_busy_timeout_ms),
-     0},
-    {"replication_timeout", KIND_DURATION,
-     offsetof(Config, replication_timeout_ms), 0},
-    {"reconnect_min", KIND_DURATION, offsetof(Config, reconnect_min_ms), 1},
-    {"reconnect_max", KIND_DURATION, offsetof(Config, reconnect_max_ms), 1},
-    {"statement_timeout", KIND_DURATION, offsetof(Config, statement_timeout_ms),
-     0},
-    {"visibility_timeout", KIND_DURATION,
-     offsetof(Config, visibility_timeout_ms), 1},
-    {"read_fence_timeout", KIND_DURATION,
-     offsetof(Config, read_fence_timeout_ms), 0},
-    {"slow_threshold", KIND_DURATION, offsetof(Config, slow_ms), 0},
-    {"retry_min", KIND_DURATION, offsetof(Config, retry_min_ms), 1},
-    {"retry_max", KIND_DURATION, offsetof(Config, retry_max_ms), 1},
-    {"trending_interval", KIND_DURATION, offsetof(Config, trending_interval_ms),
-     0},
-    {"heartbeat_interval", KIND_DURATION,
-     offsetof(Config, heartbeat_interval_ms), 0},
-    {"health_max_lag", KIND_DURATION, offsetof(Config, health_max_lag_ms), 1},
-    {"dirty_keys_max", KIND_COUNT, offsetof(Config, dirty_keys_max), 1},
-    {"message_max_bytes", KIND_SIZE, offsetof(Config, message_max_bytes), 1024},
-};
-
-/* The numeric settings of the table above; false with *found if invalid. */
-static bool
-config_set_numeric(Config *config, const char *key, const char *value,
-                   const char *origin, bool *found)
-{
-	*found = false;
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
-	{
-		const ConfigSetting *s = &settings[i];
-		int64_t *target = (int64_t *)((char *)config + s->offset);
-		int64_t parsed = 0;
-		bool ok = false;
-
-		if (strcmp(key, s->key) != 0)
-		{
-			continue;
-		}
-		*found = true;
-		switch (s->kind)
-		{
-			case KIND_DURATION:
-				ok = config_parse_duration_ms(value, &parsed);
-				break;
-			case KIND_SIZE:
-				ok = config_parse_size(value, &parsed);
-				break;
-			case KIND_COUNT:
-				ok = config_parse_count(value, 0, INT64_MAX / 2, &parsed);
-				break;
-		}
-		/* checked here, where the line is known */
-		if (ok && strcmp(key, "heartbeat_interval") == 0 && parsed != 0 &&
-		    parsed < CONFIG_HEARTBEAT_MIN_MS)
-		{
-			log_error("%s: heartbeat_interval must be 0 (off) or at least "
-			          "%d ms, not \"%s\"",
-			          origin, CONFIG_HEARTBEAT_MIN_MS, value);
-			return false;
-		}
-		if (!ok || parsed < s->min)
-		{
-			log_error(
-			    "%s: invalid value \"%s\" for \"%s\"%s", origin, value, key,
-			    s->kind == KIND_DURATION ? " (a duration: 20ms, 10s, 2min)"
-			    : s->kind == KIND_SIZE   ? " (a size: 64kB, 512MB, 4GB)"
-			                             : " (a positive integer)");
-			return false;
-		}
-		*target = parsed;
-		if (strncmp(key, "reconnect_", 10) == 0 ||
-		    strncmp(key, "retry_", 6) == 0)
-		{
-			snprintf(config->bounds_origin, sizeof(config->bounds_origin), "%s",
-			         origin);
-		}
-		return true;
-	}
-	return false;
-}
-
-/* rescan_keys = NAME: a built-in statement, or "none" */
-static bool
-config_set_rescan_keys(char *name, const char **sql, const char *value,
-                       const char *origin)
-{
-	if (strcmp(value, "none") == 0)
-	{
-		name[0] = '\0';
-		*sql = NULL;
-		return true;
-	}
-	*sql = embedded_find(embedded_sql, value);
-	if (*sql == NULL)
-	{
-		log_error("%s: no built-in statement \"%s\" for \"rescan_keys\"",
-		          origin, value);
-		return false;
-	}
-	snprintf(name, CONFIG_NAME_MAX, "%s", value);
-	return true;
-}
-
-/* metrics_addr = HOST:PORT, [IPV6]:PORT, or empty for no endpoint */
-static bool
-config_set_metrics_addr(Config *config, const char *value, const char *origin)
-{
-	char host[CONFIG_ORIGIN_MAX];
-	char port[8];
-
-	if (value[0] != '\0' &&
-	    !common_split_addr(value, host, sizeof(host), port, sizeof(port)))
-	{
-		log_error("%s: invalid metrics_addr \"%s\": use HOST:PORT, "
-		          "[IPV6]:PORT, or \"\" for no HTTP endpoint",
-		          origin, value);
-		return false;
-	}
-	if (strlen(value) >= sizeof(config->metrics_addr))
-	{
-		log_error("%s: metrics_addr is too long", origin);
-		return false;
-	}
-	snprintf(config->metrics_addr, sizeof(config->metrics_addr), "%s", value);
-	return true;
-}
-
 bool
 config_set(Config *config, const char *key, const char *value,
            const char *origin)
 {
-	if (strcmp(key, "dsn") == 0)
-	{
-		free(config->dsn);
-		config->dsn = strdup(value);
-		return config->dsn != NULL;
-	}
-	if (strcmp(key, "read_dsn") == 0)
-	{
-		free(config->read_dsn);
-		config->read_dsn = NULL;
-		/* read_dsn = "" (or --read-dsn=""): no read server */
-		if (value[0] == '\0')
-		{
-			return true;
-		}
-		config->read_dsn = strdup(value);
-		return config->read_dsn != NULL;
-	}
-	if (strcmp(key, "rescan_keys") == 0)
-	{
-		return config_set_rescan_keys(config->rescan_keys_name,
-		                              &config->rescan_keys_sql, value, origin);
-	}
-	if (strcmp(key, "slot") == 0)
-	{
-		if (!config_slot_name_is_valid(value))
-		{
-			log_error("%s: invalid slot name \"%s\": use 1 to 63 of "
-			          "a-z, 0-9 and _",
-			          origin, value);
-			return false;
-		}
-		snprintf(config->slot, sizeof(config->slot), "%s", value);
-		return true;
-	}
-	if (strcmp(key, "create_slot") == 0)
-	{
-		if (!config_parse_bool(value, &config->create_slot))
-		{
-			log_error("%s: \"create_slot\" must be on or off, not \"%s\"",
-			          origin, value);
-			return false;
-		}
-		return true;
-	}
-	if (strcmp(key, "backfill") == 0)
-	{
-		if (strcmp(value, "all") != 0 && strcmp(value, "none") != 0)
-		{
-			log_error("%s: \"backfill\" must be all or none, not \"%s\"",
-			          origin, value);
-			return false;
-		}
-		config->backfill_none = strcmp(value, "none") == 0;
-		return true;
-	}
-	if (strcmp(key, "columns_max") == 0)
-	{
-		int64_t n;
+	const ConfigKey *entry = config_keys_find(key);
 
-		if (!config_parse_count(value, 1, 1600, &n))
-		{
-			log_error("%s: \"columns_max\" must be 1 to 1600, not \"%s\"",
-			          origin, value);
-			return false;
-		}
-		config->columns_max = (int)n;
-		return true;
-	}
-	if (strcmp(key, "log_level") == 0)
+	if (entry == NULL)
 	{
-		if (!log_level_parse(value, &config->log_level))
-		{
-			log_error("%s: unknown log_level \"%s\"", origin, value);
-			return false;
-		}
-		return true;
+		log_error("%s: unknown setting \"%s\"", origin, key);
+		return false;
 	}
-	if (strcmp(key, "log_format") == 0)
+	if (!config_keys_set(config, entry, value, origin))
 	{
-		if (!log_format_parse(value, &config->log_format))
-		{
-			log_error("%s: unknown log_format \"%s\" (logfmt, json or text)",
-			          origin, value);
-			return false;
-		}
-		return true;
+		/* error already logged */
+		return false;
 	}
-	if (strcmp(key, "metrics_addr") == 0)
+	/* config_finish names this line if the bounds cross */
+	if (entry->is_bound)
 	{
-		return config_set_metrics_addr(config, value, origin);
+		snprintf(config->bounds_origin, sizeof(config->bounds_origin), "%s",
+		         origin);
 	}
-	bool found;
-	bool ok = config_set_numeric(config, key, value, origin, &found);
-
-	if (found)
-	{
-		return ok;
-	}
-	log_error("%s: unknown setting \"%s\"", origin, key);
-	return false;
+	return true;
 }
 
 /* Split "schema.table.column" into its three identifiers. */
@@ -669,8 +414,8 @@ config_set_group(Config *config, ConfigGroup *g, const char *key, char *value,
 	{
 		/* "none" here is distinct from "not set" (the [reckon] default) */
 		g->has_rescan_keys = true;
-		return config_set_rescan_keys(g->rescan_keys_name, &g->rescan_keys_sql,
-		                              value, origin);
+		return config_keys_set_rescan_keys(g->rescan_keys_name,
+		                                   &g->rescan_keys_sql, value, origin);
 	}
 	log_error("%s: unknown group setting \"%s\"", origin, key);
 	return false;
@@ -807,10 +552,93 @@ typedef struct ConfigParser
 	char origin[CONFIG_ORIGIN_MAX];
 } ConfigParser;
 
+/* [lookup NAME]: a new map, named once */
+static bool
+config_begin_lookup(ConfigParser *cp, const char *name)
+{
+	Config *config = cp->config;
+
+	if (config_find_lookup(config, name) >= 0 ||
+	    config->nlookups >= CONFIG_LOOKUPS_MAX)
+	{
+		log_error("%s: lookup \"%s\" is defined twice or there are more "
+		          "than %d lookups",
+		          cp->origin, name, CONFIG_LOOKUPS_MAX);
+		return false;
+	}
+	cp->section = SECTION_LOOKUP;
+	cp->index = config->nlookups++;
+	snprintf(config->lookups[cp->index].name, CONFIG_NAME_MAX, "%s", name);
+	snprintf(config->lookups[cp->index].origin, CONFIG_ORIGIN_MAX, "%s",
+	         cp->origin);
+	return true;
+}
+
+/* [group NAME]: a new group, with the defaults of its batching */
+static bool
+config_begin_group(ConfigParser *cp, const char *name)
+{
+	Config *config = cp->config;
+
+	for (int i = 0; i < config->ngroups; i++)
+	{
+		if (strcmp(config->groups[i].name, name) == 0)
+		{
+			log_error("%s: group \"%s\" is defined twice", cp->origin, name);
+			return false;
+		}
+	}
+	if (config->ngroups >= CONFIG_PROCESSORS_MAX)
+	{
+		log_error("%s: more than %d groups", cp->origin, CONFIG_PROCESSORS_MAX);
+		return false;
+	}
+	cp->section = SECTION_GROUP;
+	cp->index = config->ngroups++;
+	ConfigGroup *g = &config->groups[cp->index];
+	snprintf(g->name, CONFIG_NAME_MAX, "%s", name);
+	snprintf(g->origin, sizeof(g->origin), "%s", cp->origin);
+	g->window_ms = 20;
+	g->batch_size = 1000;
+	return true;
+}
+
+/* [processor ID]: a new processor, its challenge its id until it says */
+static bool
+config_begin_processor(ConfigParser *cp, const char *name)
+{
+	Config *config = cp->config;
+
+	for (int i = 0; i < config->nprocessors; i++)
+	{
+		if (strcmp(config->processors[i].id, name) == 0)
+		{
+			log_error("%s: processor \"%s\" is defined twice", cp->origin,
+			          name);
+			return false;
+		}
+	}
+	if (config->nprocessors >= CONFIG_PROCESSORS_MAX)
+	{
+		log_error("%s: more than %d processors", cp->origin,
+		          CONFIG_PROCESSORS_MAX);
+		return false;
+	}
+	cp->section = SECTION_PROCESSOR;
+	cp->index = config->nprocessors++;
+	ConfigProcessor *p = &config->processors[cp->index];
+	snprintf(p->id, CONFIG_NAME_MAX, "%s", name);
+	snprintf(p->origin, sizeof(p->origin), "%s", cp->origin);
+	snprintf(p->challenge_id, CONFIG_NAME_MAX, "%s", name);
+	p->window_ms = 20;
+	p->batch_size = 1000;
+	p->create_min = 1;
+	return true;
+}
+
 static bool
 config_begin_section(ConfigParser *cp, char *header)
 {
-	Config *config = cp->config;
 	char *name = strchr(header, ' ');
 
 	if (name != NULL)
@@ -832,74 +660,15 @@ config_begin_section(ConfigParser *cp, char *header)
 	}
 	if (strcmp(header, "lookup") == 0)
 	{
-		if (config_find_lookup(config, name) >= 0 ||
-		    config->nlookups >= CONFIG_LOOKUPS_MAX)
-		{
-			log_error("%s: lookup \"%s\" is defined twice or there are more "
-			          "than %d lookups",
-			          cp->origin, name, CONFIG_LOOKUPS_MAX);
-			return false;
-		}
-		cp->section = SECTION_LOOKUP;
-		cp->index = config->nlookups++;
-		snprintf(config->lookups[cp->index].name, CONFIG_NAME_MAX, "%s", name);
-		snprintf(config->lookups[cp->index].origin, CONFIG_ORIGIN_MAX, "%s",
-		         cp->origin);
-		return true;
+		return config_begin_lookup(cp, name);
 	}
 	if (strcmp(header, "group") == 0)
 	{
-		for (int i = 0; i < config->ngroups; i++)
-		{
-			if (strcmp(config->groups[i].name, name) == 0)
-			{
-				log_error("%s: group \"%s\" is defined twice", cp->origin,
-				          name);
-				return false;
-			}
-		}
-		if (config->ngroups >= CONFIG_PROCESSORS_MAX)
-		{
-			log_error("%s: more than %d groups", cp->origin,
-			          CONFIG_PROCESSORS_MAX);
-			return false;
-		}
-		cp->section = SECTION_GROUP;
-		cp->index = config->ngroups++;
-		ConfigGroup *g = &config->groups[cp->index];
-		snprintf(g->name, CONFIG_NAME_MAX, "%s", name);
-		snprintf(g->origin, sizeof(g->origin), "%s", cp->origin);
-		g->window_ms = 20;
-		g->batch_size = 1000;
-		return true;
+		return config_begin_group(cp, name);
 	}
 	if (strcmp(header, "processor") == 0)
 	{
-		for (int i = 0; i < config->nprocessors; i++)
-		{
-			if (strcmp(config->processors[i].id, name) == 0)
-			{
-				log_error("%s: processor \"%s\" is defined twice", cp->origin,
-				          name);
-				return false;
-			}
-		}
-		if (config->nprocessors >= CONFIG_PROCESSORS_MAX)
-		{
-			log_error("%s: more than %d processors", cp->origin,
-			          CONFIG_PROCESSORS_MAX);
-			return false;
-		}
-		cp->section = SECTION_PROCESSOR;
-		cp->index = config->nprocessors++;
-		ConfigProcessor *p = &config->processors[cp->index];
-		snprintf(p->id, CONFIG_NAME_MAX, "%s", name);
-		snprintf(p->origin, sizeof(p->origin), "%s", cp->origin);
-		snprintf(p->challenge_id, CONFIG_NAME_MAX, "%s", name);
-		p->window_ms = 20;
-		p->batch_size = 1000;
-		p->create_min = 1;
-		return true;
+		return config_begin_processor(cp, name);
 	}
 	log_error("%s: unknown section \"[%s]\"", cp->origin, header);
 	return false;
@@ -938,6 +707,12 @@ config_parse_line(ConfigParser *cp, char *line)
 	*eq = '\0';
 	key = config_trim(s);
 	value = config_trim(eq + 1);
+	/* metrics_addr = "", as --help writes an empty value: no quoting
+	 * otherwise, so that a dsn's own quotes reach libpq untouched */
+	if (strcmp(value, "\"\"") == 0)
+	{
+		value[0] = '\0';
+	}
 	switch (cp->section)
 	{
 		case SECTION_RECKON:
@@ -1254,53 +1029,14 @@ config_finish_processor(Config *config, ConfigProcessor *p)
 	return ok && config_join_group(config, p);
 }
 
-bool
-config_finish(Config *config)
+/*
+ * Each group (explicit, or made for a processor of its own): members and
+ * rules, the [reckon] rescan_keys unless it names its own, the statements
+ * its dirty_monotone rules need, and the tables it reads.
+ */
+static bool
+config_finish_groups(Config *config)
 {
-	if (config->nprocessors == 0)
-	{
-		log_error("%s: no processor is configured", config->source);
-		return false;
-	}
-	if (config->reconnect_min_ms > config->reconnect_max_ms ||
-	    config->retry_min_ms > config->retry_max_ms)
-	{
-		/* the line of the last of the four set, the likeliest culprit */
-		log_error("%s: reconnect_min/retry_min must not exceed "
-		          "reconnect_max/retry_max",
-		          config->bounds_origin[0] ? config->bounds_origin
-		                                   : config->source);
-		return false;
-	}
-	/* each heartbeat is a statement and a WAL record: not every loop turn
-	 * (config_set_numeric refuses a smaller value with its line) */
-	ASSERT(config->heartbeat_interval_ms == 0 ||
-	       config->heartbeat_interval_ms >= CONFIG_HEARTBEAT_MIN_MS);
-	for (int i = 0; i < config->nlookups; i++)
-	{
-		ConfigLookup *l = &config->lookups[i];
-
-		if (l->table[0] == '\0' || l->key_column[0] == '\0' ||
-		    l->value_column[0] == '\0')
-		{
-			log_error("%s: lookup \"%s\": \"table\", \"key\" and \"value\" are "
-			          "all required",
-			          l->origin, l->name);
-			return false;
-		}
-		if (!config_add_table(config, l->schema, l->table))
-		{
-			return false;
-		}
-	}
-	for (int i = 0; i < config->nprocessors; i++)
-	{
-		if (!config_finish_processor(config, &config->processors[i]))
-		{
-			/* error already logged */
-			return false;
-		}
-	}
 	for (int i = 0; i < config->ngroups; i++)
 	{
 		ConfigGroup *g = &config->groups[i];
@@ -1342,6 +1078,56 @@ config_finish(Config *config)
 		}
 	}
 	return true;
+}
+
+bool
+config_finish(Config *config)
+{
+	if (config->nprocessors == 0)
+	{
+		log_error("%s: no processor is configured", config->source);
+		return false;
+	}
+	if (config->reconnect_min_ms > config->reconnect_max_ms ||
+	    config->retry_min_ms > config->retry_max_ms)
+	{
+		/* the line of the last of the four set, the likeliest culprit */
+		log_error("%s: reconnect_min/retry_min must not exceed "
+		          "reconnect_max/retry_max",
+		          config->bounds_origin[0] ? config->bounds_origin
+		                                   : config->source);
+		return false;
+	}
+	/* each heartbeat is a statement and a WAL record: not every loop turn
+	 * (its setter in config_keys.c refuses a smaller value with its line) */
+	ASSERT(config->heartbeat_interval_ms == 0 ||
+	       config->heartbeat_interval_ms >= CONFIG_HEARTBEAT_MIN_MS);
+	for (int i = 0; i < config->nlookups; i++)
+	{
+		ConfigLookup *l = &config->lookups[i];
+
+		if (l->table[0] == '\0' || l->key_column[0] == '\0' ||
+		    l->value_column[0] == '\0')
+		{
+			log_error("%s: lookup \"%s\": \"table\", \"key\" and \"value\" are "
+			          "all required",
+			          l->origin, l->name);
+			return false;
+		}
+		if (!config_add_table(config, l->schema, l->table))
+		{
+			return false;
+		}
+	}
+	for (int i = 0; i < config->nprocessors; i++)
+	{
+		if (!config_finish_processor(config, &config->processors[i]))
+		{
+			/* error already logged */
+			return false;
+		}
+	}
+	return config_finish_groups(config);
 }
 
 static bool
@@ -1403,51 +1189,53 @@ config_lookups_equal(const Config *a, const Config *b)
 	return true;
 }
 
-/* The settings only a restart applies, in the words of the message. */
-static const char *
-config_restart_setting(const Config *old, const Config *new)
+/*
+ * The [reckon] keys only a restart applies (the table's restart), named
+ * with the keys that share what the restart re-creates: "slot or
+ * create_slot". Empty when none changed.
+ */
+static void
+config_restart_keys(const Config *old, const Config *new, char *out,
+                    size_t size)
 {
-	if ((old->dsn == NULL) != (new->dsn == NULL) ||
-	    (old->dsn != NULL && strcmp(old->dsn, new->dsn) != 0))
+	const char *restart = NULL;
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < config_keys_count && restart == NULL; i++)
 	{
-		return "dsn";
+		if (config_keys[i].restart != NULL &&
+		    !config_keys_equal(&config_keys[i], old, new))
+		{
+			restart = config_keys[i].restart;
+		}
 	}
-	if ((old->read_dsn == NULL) != (new->read_dsn == NULL) ||
-	    (old->read_dsn != NULL && strcmp(old->read_dsn, new->read_dsn) != 0))
+	for (size_t i = 0; i < config_keys_count && restart != NULL; i++)
 	{
-		return "read_dsn";
+		if (config_keys[i].restart != NULL &&
+		    strcmp(config_keys[i].restart, restart) == 0 && used < size)
+		{
+			used +=
+			    (size_t)snprintf(out + used, size - used, "%s%s",
+			                     used > 0 ? " or " : "", config_keys[i].name);
+		}
 	}
-	if (strcmp(old->slot, new->slot) != 0 ||
-	    old->create_slot != new->create_slot)
-	{
-		return "slot or create_slot";
-	}
-	if (strcmp(old->metrics_addr, new->metrics_addr) != 0)
-	{
-		return "metrics_addr";
-	}
-	if (old->message_max_bytes != new->message_max_bytes ||
-	    old->columns_max != new->columns_max)
-	{
-		return "message_max_bytes or columns_max";
-	}
-	if (!config_lookups_equal(old, new))
-	{
-		return "the [lookup] sections";
-	}
-	return NULL;
 }
 
 bool
 config_reload_check(const Config *old, const Config *new, char *why,
                     size_t size)
 {
-	const char *setting = config_restart_setting(old, new);
+	char keys[256];
 
-	if (setting != NULL)
+	config_restart_keys(old, new, keys, sizeof(keys));
+	if (keys[0] == '\0' && !config_lookups_equal(old, new))
 	{
-		snprintf(why, size, "%s changed, which only a restart applies",
-		         setting);
+		snprintf(keys, sizeof(keys), "the [lookup] sections");
+	}
+	if (keys[0] != '\0')
+	{
+		snprintf(why, size, "%s changed, which only a restart applies", keys);
 		return false;
 	}
 	/* the server filters by the table list given at START_REPLICATION */

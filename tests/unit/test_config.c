@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_keys.h"
 #include "log.h"
 
 #define CAPTURE_MAX 16384
@@ -976,6 +977,359 @@ test_config_load_buffer(void **state)
 	assert_contains(log, "NUL byte", "a NUL byte");
 }
 
+/*
+ * config_reload_check on the [reckon] keys: a key only a restart applies
+ * is refused with the keys that share its reason, any other is taken.
+ */
+static void
+test_config_reload_keys(void **state)
+{
+	static const struct
+	{
+		const char *key;
+		const char *value;
+		const char *why; /* NULL: the reload is taken */
+	} cases[] = {
+	    {"status_interval", "1s", NULL},
+	    {"log_level", "debug", NULL},
+	    {"rescan_keys", "all_keys", NULL},
+	    {"dsn", "dbname=other", "dsn changed, which only a restart applies"},
+	    {"read_dsn", "dbname=standby", "read_dsn changed"},
+	    {"slot", "other", "slot or create_slot changed"},
+	    {"create_slot", "on", "slot or create_slot changed"},
+	    {"metrics_addr", "", "metrics_addr changed"},
+	    {"columns_max", "10", "message_max_bytes or columns_max changed"},
+	};
+	Config old;
+	Config new;
+	char why[512];
+
+	(void)state;
+	config_init(&old);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		bool ok;
+
+		config_init(&new);
+		assert_true(config_set(&new, cases[i].key, cases[i].value, "t"));
+		why[0] = '\0';
+		ok = config_reload_check(&old, &new, why, sizeof(why));
+		config_free(&new);
+		if (ok != (cases[i].why == NULL))
+		{
+			fail_msg("%s = %s: reload %s (%s)", cases[i].key, cases[i].value,
+			         ok ? "taken" : "refused", why);
+		}
+		if (!ok && strstr(why, cases[i].why) == NULL)
+		{
+			fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].key, why,
+			         cases[i].why);
+		}
+	}
+	config_free(&old);
+}
+
+/* "" is the empty value in a file, as on the command line */
+static void
+test_config_file_empty_value(void **state)
+{
+	static const char text[] = "[reckon]\nmetrics_addr = \"\"\n"
+	                           "read_dsn = \"\"\ndsn = \"\"\n";
+	Config config;
+
+	(void)state;
+	config_init(&config);
+	assert_true(config_set(&config, "read_dsn", "dbname=x", "t"));
+	assert_true(config_load_buffer(&config, "buf", text, strlen(text)));
+	assert_string_equal(config.metrics_addr, "");
+	assert_null(config.read_dsn);
+	assert_null(config.dsn);
+	config_free(&config);
+}
+
+/* ---- the documentation agrees with the table ---------------------------- */
+
+#define DOC_MENTIONS_MAX 256
+
+/* One "key (default)" of a document, as the table's key would be. */
+typedef struct DocMention
+{
+	char key[64];
+	char value[128];
+} DocMention;
+
+typedef struct DocMentions
+{
+	const char *doc; /* for messages */
+	int n;
+	DocMention at[DOC_MENTIONS_MAX];
+} DocMentions;
+
+/*
+ * A file of the source tree, found from this file's own path (make unit
+ * runs from the top, but the test need not): the caller frees it.
+ */
+static char *
+read_source_file(const char *rel)
+{
+	static const char self[] = "tests/unit/test_config.c";
+	const char *file = __FILE__;
+	size_t root_len = strlen(file) - (sizeof(self) - 1);
+	char path[1024];
+	char *text;
+	FILE *f;
+	long len;
+
+	assert_string_equal(file + root_len, self);
+	snprintf(path, sizeof(path), "%.*s%s", (int)root_len, file, rel);
+	f = fopen(path, "r");
+	if (f == NULL)
+	{
+		fail_msg("cannot open %s", path);
+	}
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return text;
+}
+
+/* The default as the documents write it: "" for an empty one. */
+static const char *
+doc_default(const ConfigKey *key)
+{
+	return key->default_text[0] != '\0' ? key->default_text : "\"\"";
+}
+
+static void
+doc_add(DocMentions *m, const char *key, size_t key_len, const char *value,
+        size_t value_len)
+{
+	DocMention *at;
+
+	assert_true(m->n < DOC_MENTIONS_MAX);
+	at = &m->at[m->n++];
+	snprintf(at->key, sizeof(at->key), "%.*s", (int)key_len, key);
+	snprintf(at->value, sizeof(at->value), "%.*s", (int)value_len, value);
+}
+
+/*
+ * Every mention names a key of the table, and every key is mentioned with
+ * its default; is_once: exactly once (--help, the man page), else at least
+ * (tools/reckon.conf may also set another value, as rescan_keys).
+ */
+static void
+doc_check(const DocMentions *m, bool is_once)
+{
+	for (int i = 0; i < m->n; i++)
+	{
+		if (config_keys_find(m->at[i].key) == NULL)
+		{
+			fail_msg("%s names \"%s\", which is no [reckon] key", m->doc,
+			         m->at[i].key);
+		}
+	}
+	for (size_t k = 0; k < config_keys_count; k++)
+	{
+		const ConfigKey *key = &config_keys[k];
+		int with_default = 0;
+		int mentions = 0;
+
+		for (int i = 0; i < m->n; i++)
+		{
+			if (strcmp(m->at[i].key, key->name) == 0)
+			{
+				mentions++;
+				with_default += strcmp(m->at[i].value, doc_default(key)) == 0;
+			}
+		}
+		if (with_default == 0 || (is_once && mentions != 1))
+		{
+			fail_msg("%s: \"%s\" is mentioned %d times, %d with the default "
+			         "\"%s\"",
+			         m->doc, key->name, mentions, with_default,
+			         doc_default(key));
+		}
+	}
+}
+
+/* --help's listing: "  KEY (DEFAULT)  description" lines */
+static void
+doc_scan_help(DocMentions *m, const char *text)
+{
+	for (const char *line = text; *line != '\0';)
+	{
+		const char *nl = strchr(line, '\n');
+		size_t key_len = strspn(line + 2, "abcdefghijklmnopqrstuvwxyz_");
+
+		if (strncmp(line, "  ", 2) == 0 && key_len > 0 &&
+		    strncmp(line + 2 + key_len, " (", 2) == 0)
+		{
+			const char *value = line + 2 + key_len + 2;
+			const char *close = strchr(value, ')');
+
+			assert_non_null(close);
+			doc_add(m, line + 2, key_len, value, (size_t)(close - value));
+		}
+		line = nl != NULL ? nl + 1 : line + strlen(line);
+	}
+}
+
+/* troff to text for the tags: \- is -, \(dq is " */
+static void
+doc_untroff(char *s)
+{
+	char *out = s;
+
+	for (const char *p = s; *p != '\0';)
+	{
+		if (strncmp(p, "\\-", 2) == 0)
+		{
+			*out++ = '-';
+			p += 2;
+		}
+		else if (strncmp(p, "\\(dq", 4) == 0)
+		{
+			*out++ = '"';
+			p += 4;
+		}
+		else
+		{
+			*out++ = *p++;
+		}
+	}
+	*out = '\0';
+}
+
+/*
+ * The man page's [reckon] list: from the line that introduces it to the
+ * next .PP, each .TP tag is `.BR KEY " (DEFAULT)"` and nothing else.
+ */
+static void
+doc_scan_man(DocMentions *m, char *text)
+{
+	char *start = strstr(text, "section holds the daemon's settings");
+	char *end;
+
+	assert_non_null(start);
+	end = strstr(start, "\n.PP\n");
+	assert_non_null(end);
+	*end = '\0';
+	doc_untroff(start);
+	for (char *tp = strstr(start, "\n.TP\n"); tp != NULL;
+	     tp = strstr(tp + 1, "\n.TP\n"))
+	{
+		char *tag = tp + 5;
+		size_t key_len = strspn(tag + 4, "abcdefghijklmnopqrstuvwxyz_");
+		char *close = strstr(tag, ")\"\n");
+
+		if (strncmp(tag, ".BR ", 4) != 0 || key_len == 0 ||
+		    strncmp(tag + 4 + key_len, " \" (", 4) != 0 || close == NULL ||
+		    strchr(tag, '\n') != close + 2)
+		{
+			fail_msg("reckon.1: a tag not of the form .BR KEY \" (DEFAULT)\": "
+			         "%.40s",
+			         tag);
+		}
+		doc_add(m, tag + 4, key_len, tag + 4 + key_len + 4,
+		        (size_t)(close - (tag + 4 + key_len + 4)));
+	}
+}
+
+/*
+ * tools/reckon.conf's [reckon] section: each "KEY = VALUE" line, set or
+ * commented out ("# KEY = VALUE"); prose comments start otherwise.
+ */
+static void
+doc_scan_conf(DocMentions *m, const char *text)
+{
+	const char *line = strstr(text, "\n[reckon]\n");
+
+	assert_non_null(line);
+	for (line += strlen("\n[reckon]\n"); *line != '\0' && *line != '[';)
+	{
+		const char *nl = strchr(line, '\n');
+		const char *p = line;
+		size_t key_len;
+
+		p += strspn(p, "# ");
+		key_len = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+		if (key_len > 0 && strncmp(p + key_len, " = ", 3) == 0)
+		{
+			const char *value = p + key_len + 3;
+			size_t len = nl != NULL ? (size_t)(nl - value) : strlen(value);
+
+			doc_add(m, p, key_len, value, len);
+		}
+		line = nl != NULL ? nl + 1 : line + strlen(line);
+	}
+}
+
+static void
+test_config_docs_agree(void **state)
+{
+	static DocMentions m;
+	char *help = NULL;
+	size_t help_len = 0;
+	FILE *f;
+	char *text;
+
+	(void)state;
+	f = open_memstream(&help, &help_len);
+	assert_non_null(f);
+	config_keys_print_help(f);
+	fclose(f);
+	m = (DocMentions){.doc = "reckon --help"};
+	doc_scan_help(&m, help);
+	doc_check(&m, true);
+	free(help);
+
+	text = read_source_file("tools/man/reckon.1");
+	m = (DocMentions){.doc = "tools/man/reckon.1"};
+	doc_scan_man(&m, text);
+	doc_check(&m, true);
+	free(text);
+
+	text = read_source_file("tools/reckon.conf");
+	m = (DocMentions){.doc = "tools/reckon.conf"};
+	doc_scan_conf(&m, text);
+	doc_check(&m, false);
+	free(text);
+}
+
+/*
+ * Each default parses (config_init asserts it) and is what a file saying
+ * it sets; a key's type matches the size of its field.
+ */
+static void
+test_config_keys_table(void **state)
+{
+	Config init;
+	Config set;
+
+	(void)state;
+	config_init(&init);
+	for (size_t i = 0; i < config_keys_count; i++)
+	{
+		const ConfigKey *key = &config_keys[i];
+
+		config_init(&set);
+		assert_true(config_set(&set, key->name, key->default_text, "t"));
+		assert_true(config_keys_equal(key, &init, &set));
+		assert_ptr_equal(config_keys_find(key->name), key);
+		assert_non_null(key->help);
+		if (key->type == CONFIG_KEY_DURATION || key->type == CONFIG_KEY_SIZE)
+		{
+			assert_int_equal(key->size, sizeof(int64_t));
+		}
+		config_free(&set);
+	}
+	config_free(&init);
+}
+
 int
 main(void)
 {
@@ -990,6 +1344,10 @@ main(void)
 	    cmocka_unit_test(test_config_load_buffer),
 	    cmocka_unit_test(test_config_file_errors),
 	    cmocka_unit_test(test_config_file_unreadable),
+	    cmocka_unit_test(test_config_keys_table),
+	    cmocka_unit_test(test_config_reload_keys),
+	    cmocka_unit_test(test_config_file_empty_value),
+	    cmocka_unit_test(test_config_docs_agree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
