@@ -12,8 +12,9 @@
  *
  *   RULE_FORM_PRIMARY  the policy with the rule inside it: one statement,
  *                      one round trip per member of a batch, on the primary
- *   RULE_FORM_READ     the rule alone, without its primary-only parts: the
- *                      read on a hot standby (--read-dsn)
+ *   RULE_FORM_READ     the rule alone (after the frame), without its
+ *                      primary-only parts: the read on a hot standby
+ *                      (--read-dsn)
  *   RULE_FORM_APPLY    the policy with the read's rows as its input, one
  *                      array parameter per column: the write on the
  *                      primary of what the standby read
@@ -29,12 +30,16 @@
  *                                     user_challenges); at most a few
  *   in a policy  "-- reckon: columns NAME TYPE, ..."
  *                                     the candidate columns, in order
+ *                "-- reckon: frame"   where the frame goes: the first
+ *                                     CTEs of its WITH
  *                "-- reckon: rule"    where the candidates come in: the
- *                                     line inside "WITH rule AS (...)"
+ *                                     line inside "rule AS (...)"
  *
- * Every form takes $1 bigint[] (the keys), $2 text (the challenge id), $3
- * bigint (create_min); the apply form's arrays follow from $4. Pure: no
- * I/O, nothing global.
+ * The frame (sql/rule_frame.sql) is a list of CTEs every rule and policy
+ * may read: the catalogue row of the challenge, the batch's keys. Every
+ * form takes $1 bigint[] (the keys), $2 text (the challenge id), $3 bigint
+ * (create_min); the apply form's arrays follow from $4. Pure: no I/O,
+ * nothing global.
  */
 #ifndef RECKON_RULE_H
 #define RECKON_RULE_H
@@ -66,14 +71,15 @@ bool rule_policy_name(const char *rule, char *name, size_t size, char *err,
                       size_t err_size) WARN_UNUSED;
 
 /*
- * rule_compose: the statement of the given form, composed from rule and
- * policy (see above), malloc'd: the caller frees it. *ncolumns (when not
+ * rule_compose: the statement of the given form, composed from rule, policy
+ * and frame (see above), malloc'd: the caller frees it. *ncolumns (when not
  * NULL) gets the number of candidate columns the policy declares: the
  * columns a READ returns and an APPLY takes as arrays. NULL, with the
  * reason in err, when a text breaks the conventions above (a missing or
  * repeated directive, an unpaired primary-only block, a bad columns line).
  */
-char *rule_compose(const char *rule, const char *policy, RuleForm form,
-                   int *ncolumns, char *err, size_t err_size) WARN_UNUSED;
+char *rule_compose(const char *rule, const char *policy, const char *frame,
+                   RuleForm form, int *ncolumns, char *err,
+                   size_t err_size) WARN_UNUSED;
 
 #endif

@@ -949,6 +949,7 @@ config_compose(ConfigProcessor *p, const char *rule)
 	char policy_name[RULE_POLICY_NAME_MAX];
 	char err[256];
 	const char *policy;
+	const char *frame;
 	bool has_read = p->read_sql_name[0] == '\0';
 
 	if (!rule_policy_name(rule, policy_name, sizeof(policy_name), err,
@@ -958,6 +959,8 @@ config_compose(ConfigProcessor *p, const char *rule)
 		          p->sql_name, err);
 		return false;
 	}
+	frame = embedded_find(embedded_sql, "rule_frame");
+	ASSERT(frame != NULL);
 	policy = embedded_find(embedded_policies, policy_name);
 	if (policy == NULL)
 	{
@@ -967,16 +970,17 @@ config_compose(ConfigProcessor *p, const char *rule)
 		return false;
 	}
 	snprintf(p->policy_name, sizeof(p->policy_name), "%s", policy_name);
-	p->sql_text = rule_compose(rule, policy, RULE_FORM_PRIMARY,
+	p->sql_text = rule_compose(rule, policy, frame, RULE_FORM_PRIMARY,
 	                           &p->read_columns, err, sizeof(err));
 	if (p->sql_text != NULL && has_read)
 	{
-		p->read_sql_text =
-		    rule_compose(rule, policy, RULE_FORM_READ, NULL, err, sizeof(err));
-		p->apply_sql_text = p->read_sql_text == NULL
-		                        ? NULL
-		                        : rule_compose(rule, policy, RULE_FORM_APPLY,
-		                                       NULL, err, sizeof(err));
+		p->read_sql_text = rule_compose(rule, policy, frame, RULE_FORM_READ,
+		                                NULL, err, sizeof(err));
+		p->apply_sql_text =
+		    p->read_sql_text == NULL
+		        ? NULL
+		        : rule_compose(rule, policy, frame, RULE_FORM_APPLY, NULL, err,
+		                       sizeof(err));
 	}
 	if (p->sql_text == NULL || (has_read && p->apply_sql_text == NULL))
 	{

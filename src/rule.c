@@ -49,6 +49,12 @@ rule_append(RuleText *t, const char *s, size_t len)
 }
 
 static void
+rule_puts(RuleText *t, const char *s)
+{
+	rule_append(t, s, strlen(s));
+}
+
+static void
 rule_appendf(RuleText *t, const char *format, ...)
 {
 	char buf[256];
@@ -251,8 +257,10 @@ rule_body(const char *rule, bool keep_primary_only, RuleText *out, char *err,
 
 typedef struct RulePolicy
 {
-	const char *rule_line;     /* the "-- reckon: rule" line's start */
-	const char *rule_line_end; /* just after it (its newline included) */
+	const char *frame_line;     /* the "-- reckon: frame" line's start */
+	const char *frame_line_end; /* just after it (its newline included) */
+	const char *rule_line;      /* the "-- reckon: rule" line's start */
+	const char *rule_line_end;  /* just after it */
 	int ncolumns;
 	char names[RULE_COLUMNS_MAX][RULE_WORD_MAX];
 	char types[RULE_COLUMNS_MAX][RULE_WORD_MAX];
@@ -304,16 +312,22 @@ rule_parse_policy(const char *policy, RulePolicy *pol, char *err,
 		const char *end = rule_line_end(line);
 		const char *d = rule_directive(line, end);
 
-		if (d != NULL && rule_directive_is(d, end, "rule"))
+		if (d != NULL && (rule_directive_is(d, end, "rule") ||
+		                  rule_directive_is(d, end, "frame")))
 		{
-			if (pol->rule_line != NULL)
+			bool is_rule = rule_directive_is(d, end, "rule");
+			const char **at = is_rule ? &pol->rule_line : &pol->frame_line;
+
+			if (*at != NULL)
 			{
 				rule_error(err, err_size,
-				           "more than one \"-- reckon: rule\" line");
+				           "more than one \"-- reckon: %s\" line",
+				           is_rule ? "rule" : "frame");
 				return false;
 			}
-			pol->rule_line = line;
-			pol->rule_line_end = *end == '\n' ? end + 1 : end;
+			*at = line;
+			*(is_rule ? &pol->rule_line_end : &pol->frame_line_end) =
+			    *end == '\n' ? end + 1 : end;
 		}
 		else if (d != NULL && strncmp(d, "columns ", 8) == 0)
 		{
@@ -329,12 +343,22 @@ rule_parse_policy(const char *policy, RulePolicy *pol, char *err,
 		}
 		line = *end == '\n' ? end + 1 : end;
 	}
-	if (pol->rule_line == NULL || ncolumns_lines != 1)
+	if (ncolumns_lines != 1)
 	{
 		rule_error(err, err_size,
-		           pol->rule_line == NULL
-		               ? "no \"-- reckon: rule\" line"
-		               : "not exactly one \"-- reckon: columns\" line");
+		           "not exactly one \"-- reckon: columns\" line");
+		return false;
+	}
+	if (pol->rule_line == NULL || pol->frame_line == NULL)
+	{
+		rule_error(err, err_size, "no \"-- reckon: %s\" line",
+		           pol->rule_line == NULL ? "rule" : "frame");
+		return false;
+	}
+	if (pol->frame_line > pol->rule_line)
+	{
+		rule_error(err, err_size,
+		           "the \"-- reckon: frame\" line comes after the rule's");
 		return false;
 	}
 	return true;
@@ -347,23 +371,36 @@ rule_apply_input(const RulePolicy *pol, RuleText *out)
 	static const char head[] = "\tSELECT * FROM unnest(";
 	static const char tail[] = ") AS input (";
 
-	rule_append(out, head, sizeof(head) - 1);
+	rule_puts(out, head);
 	for (int c = 0; c < pol->ncolumns; c++)
 	{
 		rule_appendf(out, "%s$%d::%s[]", c > 0 ? ", " : "", RULE_PARAMS + 1 + c,
 		             pol->types[c]);
 	}
-	rule_append(out, tail, sizeof(tail) - 1);
+	rule_puts(out, tail);
 	for (int c = 0; c < pol->ncolumns; c++)
 	{
 		rule_appendf(out, "%s%s", c > 0 ? ", " : "", pol->names[c]);
 	}
-	rule_append(out, ")", 1);
+	rule_puts(out, ")");
+}
+
+/* frame without its final blanks (it is followed by a comma) */
+static size_t
+rule_frame_len(const char *frame)
+{
+	size_t len = strlen(frame);
+
+	while (len > 0 && strchr(" \t\r\n", frame[len - 1]) != NULL)
+	{
+		len--;
+	}
+	return len;
 }
 
 char *
-rule_compose(const char *rule, const char *policy, RuleForm form, int *ncolumns,
-             char *err, size_t err_size)
+rule_compose(const char *rule, const char *policy, const char *frame,
+             RuleForm form, int *ncolumns, char *err, size_t err_size)
 {
 	RulePolicy pol;
 	RuleText input = {0};
@@ -389,18 +426,29 @@ rule_compose(const char *rule, const char *policy, RuleForm form, int *ncolumns,
 		free(input.s);
 		return NULL;
 	}
-	if (form == RULE_FORM_READ)
-	{
-		return input.s;
-	}
 	if (form == RULE_FORM_APPLY)
 	{
 		input.len = 0;
 		rule_apply_input(&pol, &input);
 	}
-	rule_append(&out, policy, (size_t)(pol.rule_line - policy));
+	if (form == RULE_FORM_READ)
+	{
+		/* the frame, then the rule's rows as they are */
+		rule_puts(&out, "WITH\n");
+		rule_append(&out, frame, rule_frame_len(frame));
+		rule_puts(&out, ",\nrule AS (\n");
+		rule_append(&out, input.s, input.len);
+		rule_puts(&out, "\n)\nSELECT * FROM rule");
+		free(input.s);
+		return out.s;
+	}
+	rule_append(&out, policy, (size_t)(pol.frame_line - policy));
+	rule_append(&out, frame, rule_frame_len(frame));
+	rule_puts(&out, ",\n");
+	rule_append(&out, pol.frame_line_end,
+	            (size_t)(pol.rule_line - pol.frame_line_end));
 	rule_append(&out, input.s, input.len);
-	rule_append(&out, "\n", 1);
+	rule_puts(&out, "\n");
 	rule_append(&out, pol.rule_line_end, strlen(pol.rule_line_end));
 	free(input.s);
 	return out.s;

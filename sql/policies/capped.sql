@@ -5,25 +5,24 @@
 -- capped") into the processor's statements, replacing the "-- reckon:
 -- rule" line below with the rule itself (the statement on the primary) or
 -- with the rows the rule returned on a hot standby, one array per column
--- ($4, $5, ... in the order of the "columns" line). Parameters: $1 bigint[]
--- the batch's keys, $2 text the challenge id, $3 bigint create_min (the
--- rule's).
--- reckon: columns user_id bigint, specifier text, step integer, complete boolean, amount integer, rank bigint, shared_with text
+-- ($4, $5, ... in the order of the "columns" line). Parameters and the
+-- frame (challenge, batch_keys): sql/rule_frame.sql.
+-- reckon: columns user_id bigint, specifier text, rank bigint, shared_with text
 --
 -- The candidate rows: rank orders a user's candidates for the cap (lowest
 -- first); shared_with names one other challenge under which a row for the
 -- same specifier counts as paid too (NULL: none).
 --
--- Policy, as data: the cap is the step_count of $2 in public.challenges (no
--- cap row, or a NULL step_count: nothing is written).
+-- Policy, as data: the cap is the step_count of the catalogue row
+-- (challenge; none: nothing is written).
 --   - A specifier with a row under $2 or under shared_with is never paid
 --     again.
 --   - Per user, at most cap minus the rows the user already has under $2
 --     are inserted (rows whose facts are gone count too: rows are never
 --     deleted), taking the unpaid candidates in rank order.
---   - An inserted row is complete or not as the candidate says, with its
---     step and amount, created_at now(), completed_at now() when complete;
---     an existing row is never changed (ON CONFLICT DO NOTHING).
+--   - An inserted row is complete at step 1 with the catalogue's amount,
+--     created_at and completed_at now(); an existing row is never changed
+--     (ON CONFLICT DO NOTHING).
 -- The cap and "paid once" hold with one writer at a time per user
 -- (reckon's group lock): two concurrent runs could each fill the cap.
 --
@@ -34,7 +33,9 @@
 -- Bounded: user_challenges by user_challenges(user_id) (a user's rows, for
 -- the cap) and by primary key (a specifier's rows, at most two lookups per
 -- candidate).
-WITH rule AS (
+WITH
+-- reckon: frame
+rule AS (
 -- reckon: rule
 ),
 -- The room the cap leaves each user of the candidates. Every lookup here
@@ -42,22 +43,21 @@ WITH rule AS (
 -- user_challenges key), so the planner cannot turn it into a hash join over
 -- all of user_challenges, whatever it estimates for the batch.
 room AS (
-	SELECT k.user_id, greatest(ch.cap - h.n, 0) AS room
-	FROM (SELECT c.step_count AS cap
-		FROM public.challenges c
-		WHERE c.id = $2 AND c.step_count IS NOT NULL) ch
+	SELECT k.user_id, greatest(ch.step_count - h.n, 0) AS room
+	FROM challenge ch
 	CROSS JOIN (SELECT DISTINCT r.user_id FROM rule r) k
 	CROSS JOIN LATERAL (
 		SELECT count(*) AS n
 		FROM public.user_challenges uc
 		WHERE uc.user_id = k.user_id AND uc.challenge_id = $2
 	) h
+	WHERE ch.step_count IS NOT NULL
 ),
 -- The candidates not yet paid under $2 or shared_with (a count, not NOT
 -- EXISTS, so that it is not turned into an anti-join), numbered per user in
 -- rank order.
 unpaid AS (
-	SELECT r.user_id, r.specifier, r.step, r.complete, r.amount,
+	SELECT r.user_id, r.specifier,
 		row_number() OVER (PARTITION BY r.user_id
 			ORDER BY r.rank, r.specifier) AS nth
 	FROM rule r
@@ -69,9 +69,9 @@ unpaid AS (
 written AS (
 	INSERT INTO public.user_challenges AS uc (challenge_id, user_id, specifier,
 		is_complete, current_step_count, amount, created_at, completed_at)
-	SELECT $2::text, u.user_id, u.specifier, u.complete, u.step, u.amount,
-		now(), CASE WHEN u.complete THEN now() END
-	FROM unpaid u
+	SELECT ch.id, u.user_id, u.specifier, true, 1, ch.amount, now(), now()
+	FROM challenge ch
+	CROSS JOIN unpaid u
 	JOIN room rm ON rm.user_id = u.user_id
 	WHERE u.nth <= rm.room
 	-- A fixed order: concurrent statements lock shared keys in one order.

@@ -5,13 +5,13 @@
 -- processor's statements, replacing the "-- reckon: rule" line below with
 -- the rule itself (the statement on the primary) or with the rows the rule
 -- returned on a hot standby, one array per column ($4, $5, ... in the
--- order of the "columns" line). Parameters: $1 bigint[] the batch's keys,
--- $2 text the challenge id, $3 bigint create_min (the rule's).
--- reckon: columns user_id bigint, specifier text, step integer, complete boolean, amount integer
+-- order of the "columns" line). Parameters and the frame (challenge,
+-- batch_keys): sql/rule_frame.sql.
+-- reckon: columns user_id bigint, specifier text
 --
--- Policy. A candidate with no row for ($2, specifier) gets one:
--- is_complete = complete, current_step_count = step, the amount, created_at
--- now(), completed_at now() when complete. An existing row is never
+-- Policy. A candidate with no row for (challenge, specifier) gets one,
+-- complete at step 1 with the catalogue's amount, created_at and
+-- completed_at now(). An existing row is never
 -- changed (ON CONFLICT DO NOTHING writes nothing, not even a row lock), so
 -- a row stays when the fact that earned it goes away.
 --
@@ -20,14 +20,16 @@
 -- new: completed_now is its is_complete).
 --
 -- Bounded: user_challenges by primary key, one lookup per candidate.
-WITH rule AS (
+WITH
+-- reckon: frame
+rule AS (
 -- reckon: rule
 )
 INSERT INTO public.user_challenges AS uc (challenge_id, user_id, specifier,
 	is_complete, current_step_count, amount, created_at, completed_at)
-SELECT $2::text, r.user_id, r.specifier, r.complete, r.step, r.amount, now(),
-	CASE WHEN r.complete THEN now() END
-FROM rule r
+SELECT ch.id, r.user_id, r.specifier, true, 1, ch.amount, now(), now()
+FROM challenge ch
+CROSS JOIN rule r
 -- A fixed order: concurrent statements lock shared keys in one order.
 ORDER BY r.specifier
 ON CONFLICT (challenge_id, specifier) DO NOTHING

@@ -9,16 +9,19 @@
 --   - the rows the rule returned on a hot standby, passed as one array per
 --     column ($4, $5, ... in the order of the "columns" line), for the
 --     statement that writes a standby's reads on the primary.
--- Parameters: $1 bigint[] the batch's keys, $2 text the challenge id, $3
--- bigint create_min (used by the rule; $2 here).
--- reckon: columns user_id bigint, specifier text, step integer, complete boolean, amount integer, may_create boolean
+-- Parameters and the frame (challenge, batch_keys): sql/rule_frame.sql.
+-- reckon: columns user_id bigint, specifier text, n bigint
 --
 -- The candidate rows: one per (challenge, specifier) at most (the rules
--- return one row per specifier). may_create: whether a missing row may be
--- created now (a row that exists is updated whatever it says).
+-- return one row per specifier), n being the user's count of what the
+-- challenge counts.
 --
--- Policy. A missing row is created when may_create. An existing row is
--- updated whatever may_create is. Once complete a row stays complete;
+-- Policy, as data: the catalogue row (challenge) gives the threshold
+-- (step_count; none: nothing is written) and the amount; create_min ($3)
+-- the count at which a missing row is created. A row's step is least(n,
+-- threshold), and it is complete once n >= threshold. A missing row is
+-- created once n >= create_min. An existing row is updated whatever n is.
+-- Once complete a row stays complete;
 -- amount follows the catalogue until completion and is then fixed;
 -- completed_at is set once, at the first completion; current_step_count
 -- always follows the data (also downwards, also after completion). A user
@@ -40,20 +43,25 @@
 --
 -- Bounded: user_challenges by primary key, one lookup per candidate; what
 -- the rule reads is the rule's business.
-WITH rule AS (
+WITH
+-- reckon: frame
+rule AS (
 -- reckon: rule
 ),
 -- Every lookup below is a correlated subquery keyed by one user_challenges
 -- key, so the planner cannot turn it into a hash join over all of
 -- user_challenges, whatever it estimates for the batch.
 cand AS (
-	SELECT $2::text AS challenge_id, r.user_id, r.specifier, r.step,
-		r.complete, r.amount, r.may_create,
+	SELECT ch.id AS challenge_id, r.user_id, r.specifier,
+		least(r.n, ch.step_count)::integer AS step,
+		r.n >= ch.step_count AS complete, ch.amount,
+		r.n >= coalesce($3, 1) AS may_create,
 		-- The existing row's state (NULL: no row; is_complete is NOT NULL).
 		prev.is_complete AS prev_complete,
 		prev.current_step_count AS prev_step, prev.amount AS prev_amount,
 		prev.completed_at AS prev_completed_at
-	FROM rule r
+	FROM challenge ch
+	CROSS JOIN rule r
 	LEFT JOIN LATERAL (
 		SELECT uc.is_complete, uc.current_step_count, uc.amount,
 			uc.completed_at
@@ -63,6 +71,7 @@ cand AS (
 		-- join over all of user_challenges.
 		LIMIT 1
 	) prev ON true
+	WHERE ch.step_count IS NOT NULL
 ),
 written AS (
 	INSERT INTO public.user_challenges AS uc (challenge_id, user_id, specifier,

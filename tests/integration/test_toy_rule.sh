@@ -21,27 +21,16 @@ W=$CLUSTER_DIR
 READ_DSN="host=$CLUSTER_DIR port=$STANDBY_PORT dbname=$PGDATABASE"
 
 cat >"$W/toy.sql" <<'SQL'
--- toy.sql: challenge 'toy', follow three people.
+-- toy.sql: challenge 'toy', follow people (as many as its step_count).
 -- reckon: policy sticky
---   $1  the batch's user ids, $2 the challenge id, $3 create_min
-WITH ch AS (
-	SELECT c.step_count, c.amount
-	FROM public.challenges c
-	WHERE c.id = $2 AND c.active AND c.step_count IS NOT NULL
-),
-ids AS (
-	SELECT DISTINCT x.user_id FROM unnest($1) AS x (user_id)
-	WHERE x.user_id IS NOT NULL
-)
-SELECT ids.user_id, to_hex(ids.user_id) AS specifier,
-	least(f.n, ch.step_count)::integer AS step,
-	f.n >= ch.step_count AS complete, ch.amount, f.n >= $3 AS may_create
-FROM ch
-CROSS JOIN ids
+-- n = the user's live follows; the frame gives challenge and batch_keys.
+SELECT k.key AS user_id, to_hex(k.key) AS specifier, f.n
+FROM challenge ch
+CROSS JOIN batch_keys k
 CROSS JOIN LATERAL (
 	SELECT count(*) AS n
 	FROM public.follows fo
-	WHERE fo.follower_user_id = ids.user_id AND NOT fo.is_delete
+	WHERE fo.follower_user_id = k.key AND NOT fo.is_delete
 ) f
 SQL
 cat >"$W/toy.conf" <<CONF

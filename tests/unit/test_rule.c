@@ -20,10 +20,15 @@
 static const char *const policy =
     "-- a policy\n"
     "-- reckon: columns user_id bigint, specifier text, step integer\n"
-    "WITH rule AS (\n"
+    "WITH\n"
+    "-- reckon: frame\n"
+    "rule AS (\n"
     "-- reckon: rule\n"
     ")\n"
     "INSERT INTO t SELECT $2, * FROM rule\n";
+
+static const char *const frame = "-- the frame\n"
+                                 "keys AS (SELECT 1)\n\n";
 
 static const char *const rule = "-- a rule\n"
                                 "-- reckon: policy toy\n"
@@ -43,16 +48,22 @@ test_rule_forms(void **state)
 	char *primary, *read, *apply;
 
 	(void)state;
-	primary = rule_compose(rule, policy, RULE_FORM_PRIMARY, &ncolumns, err,
-	                       sizeof(err));
-	read = rule_compose(rule, policy, RULE_FORM_READ, NULL, err, sizeof(err));
-	apply = rule_compose(rule, policy, RULE_FORM_APPLY, NULL, err, sizeof(err));
+	primary = rule_compose(rule, policy, frame, RULE_FORM_PRIMARY, &ncolumns,
+	                       err, sizeof(err));
+	read = rule_compose(rule, policy, frame, RULE_FORM_READ, NULL, err,
+	                    sizeof(err));
+	apply = rule_compose(rule, policy, frame, RULE_FORM_APPLY, NULL, err,
+	                     sizeof(err));
 	assert_int_equal(ncolumns, 3);
-	/* the rule inside the policy, whole, without its final semicolon */
+	/* the rule inside the policy after the frame, whole, without its final
+	 * semicolon */
 	assert_string_equal(primary, "-- a policy\n"
 	                             "-- reckon: columns user_id bigint, "
 	                             "specifier text, step integer\n"
-	                             "WITH rule AS (\n"
+	                             "WITH\n"
+	                             "-- the frame\n"
+	                             "keys AS (SELECT 1),\n"
+	                             "rule AS (\n"
 	                             "-- a rule\n"
 	                             "-- reckon: policy toy\n"
 	                             "SELECT u.id, to_hex(u.id), 1\n"
@@ -64,18 +75,27 @@ test_rule_forms(void **state)
 	                             "\tAND u.live\n"
 	                             ")\n"
 	                             "INSERT INTO t SELECT $2, * FROM rule\n");
-	/* the rule alone, its primary-only block gone */
-	assert_string_equal(read, "-- a rule\n"
+	/* the rule alone after the frame, its primary-only block gone */
+	assert_string_equal(read, "WITH\n"
+	                          "-- the frame\n"
+	                          "keys AS (SELECT 1),\n"
+	                          "rule AS (\n"
+	                          "-- a rule\n"
 	                          "-- reckon: policy toy\n"
 	                          "SELECT u.id, to_hex(u.id), 1\n"
 	                          "FROM u\n"
 	                          "WHERE u.id = ANY ($1)\n"
-	                          "\tAND u.live");
+	                          "\tAND u.live\n"
+	                          ")\n"
+	                          "SELECT * FROM rule");
 	/* the policy over the read's rows, one array parameter per column */
 	assert_string_equal(apply, "-- a policy\n"
 	                           "-- reckon: columns user_id bigint, "
 	                           "specifier text, step integer\n"
-	                           "WITH rule AS (\n"
+	                           "WITH\n"
+	                           "-- the frame\n"
+	                           "keys AS (SELECT 1),\n"
+	                           "rule AS (\n"
 	                           "\tSELECT * FROM unnest($4::bigint[], "
 	                           "$5::text[], $6::integer[]) AS input (user_id, "
 	                           "specifier, step)\n"
@@ -135,16 +155,17 @@ static const RuleBad rule_bad[] = {
     {"a column name with a quote", "SELECT 1",
      "-- reckon: columns a\" bigint\n-- reckon: rule\n", "is not a list of"},
     {"a block never ended", "SELECT 1\n-- reckon: primary-only begin\nx\n",
-     "-- reckon: columns a bigint\n-- reckon: rule\n",
+     "-- reckon: columns a bigint\n-- reckon: frame\n-- reckon: rule\n",
      "a \"primary-only begin\" is never ended"},
     {"an end without a begin", "SELECT 1\n-- reckon: primary-only end\n",
-     "-- reckon: columns a bigint\n-- reckon: rule\n",
+     "-- reckon: columns a bigint\n-- reckon: frame\n-- reckon: rule\n",
      "line 2: \"primary-only end\" without a \"primary-only begin\""},
     {"nested blocks",
      "-- reckon: primary-only begin\n-- reckon: primary-only begin\n",
-     "-- reckon: columns a bigint\n-- reckon: rule\n",
+     "-- reckon: columns a bigint\n-- reckon: frame\n-- reckon: rule\n",
      "line 2: \"primary-only begin\" inside a primary-only block"},
-    {"an empty rule", " ;\n", "-- reckon: columns a bigint\n-- reckon: rule\n",
+    {"an empty rule", " ;\n",
+     "-- reckon: columns a bigint\n-- reckon: frame\n-- reckon: rule\n",
      "the rule is empty"},
 };
 
@@ -159,8 +180,8 @@ test_rule_bad(void **state)
 		for (int form = RULE_FORM_PRIMARY; form <= RULE_FORM_APPLY; form++)
 		{
 			char err[256] = "";
-			char *text = rule_compose(b->rule, b->policy, (RuleForm)form, NULL,
-			                          err, sizeof(err));
+			char *text = rule_compose(b->rule, b->policy, frame, (RuleForm)form,
+			                          NULL, err, sizeof(err));
 
 			if (text != NULL || strstr(err, b->err) == NULL)
 			{
@@ -186,6 +207,7 @@ test_rule_builtins(void **state)
 		char name[RULE_POLICY_NAME_MAX];
 		char err[256] = "";
 		const char *pol;
+		const char *fr = embedded_find(embedded_sql, "rule_frame");
 		char *read, *apply, *primary;
 
 		if (!rule_policy_name(f->text, name, sizeof(name), err, sizeof(err)))
@@ -194,19 +216,21 @@ test_rule_builtins(void **state)
 		}
 		pol = embedded_find(embedded_policies, name);
 		assert_non_null(pol);
-		primary = rule_compose(f->text, pol, RULE_FORM_PRIMARY, NULL, err,
+		primary = rule_compose(f->text, pol, fr, RULE_FORM_PRIMARY, NULL, err,
 		                       sizeof(err));
-		read =
-		    rule_compose(f->text, pol, RULE_FORM_READ, NULL, err, sizeof(err));
-		apply =
-		    rule_compose(f->text, pol, RULE_FORM_APPLY, NULL, err, sizeof(err));
+		read = rule_compose(f->text, pol, fr, RULE_FORM_READ, NULL, err,
+		                    sizeof(err));
+		apply = rule_compose(f->text, pol, fr, RULE_FORM_APPLY, NULL, err,
+		                     sizeof(err));
 		assert_non_null(primary);
 		assert_non_null(read);
 		assert_non_null(apply);
 		assert_null(strstr(read, "-- reckon: primary-only"));
 		assert_null(strstr(read, "FROM pg_temp"));
 		assert_null(strstr(apply, f->text));
-		assert_non_null(strstr(primary, "WITH rule AS ("));
+		assert_non_null(fr);
+		assert_non_null(strstr(primary, "batch_keys AS ("));
+		assert_non_null(strstr(primary, "rule AS ("));
 		free(primary);
 		free(read);
 		free(apply);
