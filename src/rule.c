@@ -344,13 +344,16 @@ rule_parse_policy(const char *policy, RulePolicy *pol, char *err,
 static void
 rule_apply_input(const RulePolicy *pol, RuleText *out)
 {
-	rule_append(out, "\tSELECT * FROM unnest(", 21);
+	static const char head[] = "\tSELECT * FROM unnest(";
+	static const char tail[] = ") AS input (";
+
+	rule_append(out, head, sizeof(head) - 1);
 	for (int c = 0; c < pol->ncolumns; c++)
 	{
 		rule_appendf(out, "%s$%d::%s[]", c > 0 ? ", " : "", RULE_PARAMS + 1 + c,
 		             pol->types[c]);
 	}
-	rule_append(out, ") AS input (", 12);
+	rule_append(out, tail, sizeof(tail) - 1);
 	for (int c = 0; c < pol->ncolumns; c++)
 	{
 		rule_appendf(out, "%s%s", c > 0 ? ", " : "", pol->names[c]);

@@ -687,6 +687,13 @@ test_config_file_valid(void **state)
 	                    "  true AS complete, 1 AS amount where $1::bigint[] is "
 	                    "not null");
 	assert_int_equal(p->read_columns, 5);
+	/* the apply form: the read's rows come in as one array per column */
+	assert_non_null(strstr(p->apply_sql_text,
+	                       "WITH rule AS (\n"
+	                       "\tSELECT * FROM unnest($4::bigint[], $5::text[], "
+	                       "$6::integer[], $7::boolean[], $8::integer[]) AS "
+	                       "input (user_id, specifier, step, complete, "
+	                       "amount)\n)"));
 
 	/* defaults of a processor section */
 	p = &config.processors[1];
