@@ -1,33 +1,25 @@
 #!/usr/bin/env bash
-# test_sql_split.sh: tests the replica-side split of the recompute
-# statements: each processor's read statement (sql/NAME_read.sql) run on a
-# real hot standby, its rows handed to sql/apply_rows.sql on the primary,
-# must write and return exactly what the original sql/NAME.sql does.
+# test_sql_split.sh: the standby split, per processor. src/rule.c composes
+# from a rule (sql/rules/NAME.sql) and the write policy it names
+# (sql/policies/POLICY.sql) PRIMARY (the policy around the rule), READ (the
+# rule, for a hot standby) and APPLY (the policy fed READ's rows). Checked:
+# READ returns the same rows on a standby as on the primary, and APPLY of
+# them returns and writes what PRIMARY does.
 #
-# Two databases of one cluster get the same data: a runs the originals, b
-# the split, with the same keys, challenge ids and create_min values (those
-# of tools/reckon.conf, in the order test_sql.sh's perfect daemon runs
-# them). The reads run on a streaming standby of the cluster (database b
-# there), as a role that may read every table but public.user_challenges,
-# in sessions with no pg_temp.reckon_play_counts. Then:
-#   - tests/integration/gen_workload.awk is replayed into a and b in slices;
-#     after each, every processor runs for every key (a: original; b: read
-#     on the standby, apply on the primary), and user_challenges and the
-#     rows the statements returned must be equal; at the end
-#     tests/integration/oracle.sql (-v catalogue=1) is silent on b
-#   - applying the same read results again writes nothing (no row returned,
-#     row count, xmin and xmax unchanged)
-#   - inactive challenges: every read returns no rows
-#   - targeted cases (in a and b alike, compared, and with their expected
-#     rows): a complete sticky row whose data drops stays complete and its
-#     step follows down; may_create false creates nothing; a one-shot row is
-#     not changed when its catalogue amount changes; referral's cap, referred
-#     id order and "never twice" hold in apply_rows.sql
-# Exits 1 on any failure.
-#
-# Needs PostgreSQL 15 binaries (tests/integration/cluster.sh starts a
-# throwaway cluster; this test adds a standby and stops both at exit) and
-# awk.
+# Databases a and b of one cluster get the same data and calls
+# (tools/reckon.conf's processors, in test_sql.sh's order): a runs PRIMARY;
+# b runs READ on the primary and on a streaming standby (as a role that may
+# not read user_challenges), then APPLY of the standby's rows. Also:
+#   - plans use indexes only: READ on the standby, APPLY of a sticky, a once
+#     and a capped rule
+#   - gen_workload.awk replayed in slices, every processor for every key
+#     after each; then oracle.sql (-v catalogue=1) is silent on b
+#   - the same reads applied again write nothing; inactive or missing
+#     challenges: every READ is empty
+#   - targeted cases per policy: sticky (complete stays complete when data
+#     drops; below create_min, no row), once (an amount change changes no
+#     row), capped (the cap, rank order, "never twice" across r and rv)
+# Needs PostgreSQL 15 binaries (cluster.sh) and awk; exits 1 on any failure.
 
 set -u -o pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -46,14 +38,10 @@ export PGTZ=America/Los_Angeles
 WORK="$CLUSTER_DIR/test_sql_split" # removed with the cluster
 mkdir -p "$WORK"
 
-ORIGINALS="play_milestone track_upload profile_completion
-	first_weekly_comment comment_pin connect_verified first_playlist
-	mobile_install referral referred"
-
 # The processors, in test_sql.sh's order (rv before r, as the referrals
-# group runs them): statement, keys ($ids: user ids; $referrers: referrer
-# ids; $owners: track owner ids), challenge, create_min (tools/reckon.conf;
-# 1 unless set there, as reckon passes it).
+# group runs them): rule, keys ($ids: user ids; $referrers: referrer ids;
+# $owners: track owner ids), challenge, create_min (tools/reckon.conf; 1
+# unless set there, as reckon passes it).
 PROCESSORS="play_milestone ids p1 1
 play_milestone ids p2 250
 play_milestone ids p3 1000
@@ -67,13 +55,57 @@ referred referrers rd 1
 referral referrers rv 1
 referral referrers r 1
 comment_pin owners cp 1"
+RULES=$(awk '!seen[$1]++ { print $1 }' <<<"$PROCESSORS")
 
 # ---------------------------------------------------------------------------
-# Statement files, databases, the standby
+# The statements, databases, the standby
 # ---------------------------------------------------------------------------
 
-# shellcheck disable=SC2046,SC2086 # word splitting wanted
-check_single_statement $(printf '%s_read ' $ORIGINALS) apply_rows
+# Every rule has a processor here.
+missing=""
+for f in sql/rules/*.sql; do
+	grep -qx "$(basename "$f" .sql)" <<<"$RULES" || missing="$missing $f"
+done
+check_eq "every rule of sql/rules has a processor in this test" "" "$missing"
+
+# col_names RULE: the candidate columns' names ("user_id, specifier, ...")
+# col_types RULE: their array types ("bigint[], text[], ...")
+col_names()
+{
+	sed -E 's/([a-z0-9_]+) [a-z0-9_]+/\1/g' <<<"${COLUMNS[$1]}"
+}
+col_types()
+{
+	sed -E 's/[a-z0-9_]+ ([a-z0-9_]+)/\1[]/g' <<<"${COLUMNS[$1]}"
+}
+
+# POLICY[rule]: the write policy its "-- reckon: policy" line names;
+# COLUMNS[rule]: that policy's "-- reckon: columns" ("name type, ...").
+# READ.rule.sql and APPLY.rule.sql in $WORK: its composed statements.
+# directive FILE WORD: what follows FILE's "-- reckon: WORD" line
+directive()
+{
+	local blank='[[:space:]]'
+	sed -n "s/^$blank*-- reckon: $2$blank\{1,\}\(.*[^[:space:]]\)$blank*$/\1/p" \
+		"$1" 2>/dev/null
+}
+declare -A POLICY COLUMNS
+for r in $RULES; do
+	POLICY[$r]=$(directive "sql/rules/$r.sql" policy)
+	COLUMNS[$r]=$(directive "sql/policies/${POLICY[$r]:-none}.sql" columns)
+	if [ -n "${COLUMNS[$r]}" ] &&
+		out=$({ rule_statement "$r" read >"$WORK/READ.$r.sql" &&
+			rule_statement "$r" apply >"$WORK/APPLY.$r.sql"; } 2>&1); then
+		ok "$r: policy ${POLICY[$r]} ($(col_names "$r")), READ and APPLY composed"
+	else
+		not_ok "$r: a policy, its columns, READ and APPLY" \
+			"policy [${POLICY[$r]}] columns [${COLUMNS[$r]}] $out"
+	fi
+done
+[ "$TEST_FAILURES" -eq 0 ] || {
+	test_done
+	exit 1
+}
 
 for db in a b; do
 	if out=$(psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" 2>&1) &&
@@ -87,8 +119,8 @@ for db in a b; do
 done
 
 # The standby's reads run as split_reader, which may read every table but
-# user_challenges: a read statement that looked at the existing rows would
-# fail with "permission denied".
+# user_challenges: a READ that looked at the existing rows would fail with
+# "permission denied".
 out=$(psql -X -q -d b -v ON_ERROR_STOP=1 2>&1 <<'SQL'
 CREATE ROLE split_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO split_reader;
@@ -128,6 +160,43 @@ standby_wait()
 	SQL
 }
 
+# prepare_reads: a psql script that PREPAREs each rule's READ as NAME_read,
+# prepare_apply each APPLY as NAME_apply (and creates the temporary table
+# r_NAME of its candidate columns), with the parameter types reckon
+# prepares them with.
+prepare_reads()
+{
+	local r
+	for r in $RULES; do
+		printf 'PREPARE %s_read (bigint[], text, bigint) AS\n' "$r"
+		cat "$WORK/READ.$r.sql"
+		printf '\n;\n'
+	done
+}
+prepare_apply()
+{
+	local r
+	for r in $RULES; do
+		printf 'CREATE TEMP TABLE r_%s (%s);\n' "$r" "${COLUMNS[$r]}"
+		printf 'PREPARE %s_apply (bigint[], text, bigint, %s) AS\n' \
+			"$r" "$(col_types "$r")"
+		cat "$WORK/APPLY.$r.sql"
+		printf '\n;\n'
+	done
+}
+
+# Each READ returns the policy's columns, by name and in order (APPLY takes
+# them by position).
+out=$({
+	echo '\pset format csv'
+	prepare_reads
+	for r in $RULES; do
+		echo "EXECUTE ${r}_read('{}', 'none', 1);"
+	done
+} | psql -X -q -d b -v ON_ERROR_STOP=1 -f - 2>&1)
+check_eq "each READ returns its policy's columns" \
+	"$(for r in $RULES; do col_names "$r" | tr -d ' '; done)" "$out"
+
 # ---------------------------------------------------------------------------
 # The two ways of recomputing. Each takes processor lines (as PROCESSORS)
 # and uses the key arrays in $ids, $referrers and $owners.
@@ -140,99 +209,78 @@ set_keys()
 	keys_vars=(-v ids="$ids" -v referrers="$referrers" -v owners="$owners")
 }
 
-# run_original PROCS: the original statements in database a (the session's
-# prelude table stays empty, so play_milestone sums N itself). Prints the
-# rows they return; user_challenges then goes to $WORK/uc.a.
-run_original()
+# run_primary PROCS: PRIMARY in database a (the session's prelude table
+# stays empty, so play_milestone sums N itself). Prints the rows they
+# return; user_challenges then goes to $WORK/uc.a.
+run_primary()
 {
-	local stmt keys ch cm
+	local rule keys ch cm
 	# shellcheck disable=SC2086 # word splitting wanted
 	{
-		prepare_statements $ORIGINALS
-		while read -r stmt keys ch cm; do
-			echo "EXECUTE $stmt(:'$keys', '$ch', $cm);"
+		prepare_statements $RULES
+		while read -r rule keys ch cm; do
+			echo "EXECUTE $rule(:'$keys', '$ch', $cm);"
 		done <<<"$1"
 		echo "\\o $WORK/uc.a"
 		echo "$UC"
 	} | psql -X -q -At -F'|' -d a -v ON_ERROR_STOP=1 "${keys_vars[@]}" -f - 2>&1
 }
 
-# prepare_reads: a psql script that PREPAREs each sql/NAME_read.sql as
-# NAME_read, and prepare_apply sql/apply_rows.sql as apply_rows, with the
-# parameter types reckon prepares them with.
-prepare_reads()
-{
-	local s
-	for s in $ORIGINALS; do
-		printf 'PREPARE %s_read (bigint[], text, bigint) AS\n' "$s"
-		cat "sql/${s}_read.sql"
-		printf '\n;\n'
-	done
-}
-prepare_apply()
-{
-	printf 'PREPARE apply_rows (text, bigint[], text[], integer[],'
-	printf ' boolean[], integer[], boolean[], boolean[]) AS\n'
-	cat sql/apply_rows.sql
-	printf '\n;\n'
-}
-
-# split_read PROCS: each read statement on the standby (database b), as
-# split_reader, in one session; processor N's rows go to $WORK/read.N.csv.
+# split_read WHERE PROCS: each READ in database b, in one session: WHERE
+# standby (as split_reader, once the standby has replayed all the primary
+# wrote; processor N's rows go to $WORK/read.N.csv) or primary (a plain
+# session; to $WORK/pread.N.csv).
 split_read()
 {
-	local stmt keys ch cm n=0 wait
-	wait=$(standby_wait) || return 1
+	local rule keys ch cm n=0 wait="" prefix=pread port=$CLUSTER_PORT
+	if [ "$1" = standby ]; then
+		wait=$(standby_wait) || return 1
+		wait="$wait
+SET ROLE split_reader;"
+		prefix=read port=$STANDBY_PORT
+	fi
 	{
-		echo "$wait"
 		echo '\pset format csv'
 		echo '\pset tuples_only on'
 		prepare_reads
-		echo 'SET ROLE split_reader;'
-		while read -r stmt keys ch cm; do
+		echo "$wait"
+		while read -r rule keys ch cm; do
 			n=$((n + 1))
-			echo "\\o $WORK/read.$n.csv"
-			echo "EXECUTE ${stmt}_read(:'$keys', '$ch', $cm);"
-		done <<<"$1"
+			echo "\\o $WORK/$prefix.$n.csv"
+			echo "EXECUTE ${rule}_read(:'$keys', '$ch', $cm);"
+		done <<<"$2"
 		echo '\o'
-	} | psql -X -q -p "$STANDBY_PORT" -d b -v ON_ERROR_STOP=1 \
+	} | psql -X -q -p "$port" -d b -v ON_ERROR_STOP=1 \
 		"${keys_vars[@]}" -f - 2>&1
 }
 
-# split_apply PROCS: apply_rows.sql on the primary (database b) with each
-# processor's read result ($WORK/read.N.csv), in the processors' order, in
-# one session. Prints the rows it returns; user_challenges then goes to
-# $WORK/uc.b.
+# split_apply PROCS: APPLY on the primary (database b) with each
+# processor's READ rows from the standby ($WORK/read.N.csv), in the
+# processors' order, in one session. Prints the rows it returns;
+# user_challenges then goes to $WORK/uc.b.
 split_apply()
 {
-	local stmt keys ch cm n=0
+	local rule keys ch cm n=0 c aggs args
 	{
 		prepare_apply
-		cat <<-'SQL'
-			CREATE TEMP TABLE r (user_id bigint, specifier text,
-				step integer, complete boolean, amount integer,
-				may_create boolean, once boolean);
-		SQL
-		while read -r stmt keys ch cm; do
+		while read -r rule keys ch cm; do
 			n=$((n + 1))
+			aggs="" args=""
+			for c in $(col_names "$rule" | tr -d ,); do
+				aggs="$aggs${aggs:+, }coalesce(array_agg($c), '{}') AS $c"
+				args="$args, :'$c'"
+			done
 			cat <<-SQL
-				TRUNCATE r;
-				\\copy r FROM '$WORK/read.$n.csv' WITH (FORMAT csv)
-				SELECT coalesce(array_agg(user_id), '{}') AS uid,
-					coalesce(array_agg(specifier), '{}') AS spec,
-					coalesce(array_agg(step), '{}') AS step,
-					coalesce(array_agg(complete), '{}') AS complete,
-					coalesce(array_agg(amount), '{}') AS amount,
-					coalesce(array_agg(may_create), '{}') AS may_create,
-					coalesce(array_agg(once), '{}') AS once
-				FROM r \\gset
-				EXECUTE apply_rows('$ch', :'uid', :'spec', :'step',
-					:'complete', :'amount', :'may_create', :'once');
+				TRUNCATE r_$rule;
+				\\copy r_$rule FROM '$WORK/read.$n.csv' WITH (FORMAT csv)
+				SELECT $aggs FROM r_$rule \\gset
+				EXECUTE ${rule}_apply(:'$keys', '$ch', $cm$args);
 			SQL
 		done <<<"$1"
 		echo "\\o $WORK/uc.b"
 		echo "$UC"
-	} | psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 -f - 2>&1
+	} | psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 "${keys_vars[@]}" \
+		-f - 2>&1
 }
 
 # UC: user_challenges as compared between a and b (created_at and
@@ -253,22 +301,50 @@ same()
 	fi
 }
 
-# recompute NAME PROCS: PROCS through both ways; checks that the returned
-# rows and user_challenges are equal. The returned rows are left in
+# same_reads NAME PROCS: a check that each processor's READ returned the
+# same rows on the standby as on the primary.
+same_reads()
+{
+	local rule keys ch cm n=0 rows=0 d diffs=""
+	while read -r rule keys ch cm; do
+		n=$((n + 1))
+		rows=$((rows + $(wc -l <"$WORK/read.$n.csv")))
+		d=$(diff <(LC_ALL=C sort "$WORK/pread.$n.csv") \
+			<(LC_ALL=C sort "$WORK/read.$n.csv")) ||
+			diffs="$diffs$ch ($rule), < primary, > standby:
+$d
+"
+	done <<<"$2"
+	if [ -z "$diffs" ]; then
+		ok "$1: READ on the standby = READ on the primary ($rows rows)"
+	else
+		not_ok "$1: READ on the standby = READ on the primary" \
+			"$(head -n 30 <<<"$diffs")"
+	fi
+}
+
+# recompute NAME PROCS: PROCS both ways; checks that READ returned the same
+# rows on the standby as on the primary, and that the returned rows and
+# user_challenges are equal in a and b. The returned rows are left in
 # $WORK/ret.a and $WORK/ret.b (and appended to $WORK/ret.all).
 recompute()
 {
 	local name=$1 procs=$2 out
-	if ! run_original "$procs" >"$WORK/ret.a"; then
-		not_ok "$name: original statements" "$(cat "$WORK/ret.a")"
+	if ! run_primary "$procs" >"$WORK/ret.a"; then
+		not_ok "$name: PRIMARY" "$(cat "$WORK/ret.a")"
 		return 1
 	fi
-	if ! out=$(split_read "$procs"); then
-		not_ok "$name: read statements on the standby" "$out"
+	if ! out=$(split_read standby "$procs"); then
+		not_ok "$name: READ on the standby" "$out"
 		return 1
 	fi
+	if ! out=$(split_read primary "$procs"); then
+		not_ok "$name: READ on the primary" "$out"
+		return 1
+	fi
+	same_reads "$name" "$procs"
 	if ! split_apply "$procs" >"$WORK/ret.b"; then
-		not_ok "$name: apply_rows" "$(cat "$WORK/ret.b")"
+		not_ok "$name: APPLY" "$(cat "$WORK/ret.b")"
 		return 1
 	fi
 	cat "$WORK/ret.b" >>"$WORK/ret.all"
@@ -289,32 +365,56 @@ both()
 # ---------------------------------------------------------------------------
 # Bounded plans: with seq scans disabled, any "Seq Scan" left in a plan is a
 # table the statement cannot reach by index. Checked for the custom and the
-# generic plan (the one PQexecPrepared settles on after a few runs), the
-# reads on the standby, apply_rows for a sticky, a one-shot and a referral
-# challenge on the primary.
+# generic plan (the one PQexecPrepared settles on after a few runs): every
+# READ on the standby; on the primary, APPLY of the first processor of each
+# policy, with two candidate rows.
 # ---------------------------------------------------------------------------
+
+# sample TYPE: a two-element array of TYPE for the plans' APPLY
+sample()
+{
+	case $1 in
+	bigint) echo "'{255,4096}'" ;;
+	integer) echo "'{1,1}'" ;;
+	boolean) echo "'{t,f}'" ;;
+	*) echo "'{ff:1,1000:ff}'" ;;
+	esac
+}
+
+declare -A planned
+apply_plans="" apply_plans_of="" nplans=0
+while read -r rule _ ch cm; do
+	[ -n "${planned[${POLICY[$rule]}]:-}" ] && continue
+	planned[${POLICY[$rule]}]=$rule
+	apply_plans_of="$apply_plans_of${apply_plans_of:+, }$rule (${POLICY[$rule]})"
+	nplans=$((nplans + 1))
+	args=""
+	for t in $(col_types "$rule" | tr -d ',[]'); do
+		args="$args, $(sample "$t")"
+	done
+	apply_plans="$apply_plans
+EXPLAIN EXECUTE ${rule}_apply('{255,4096}', '$ch', $cm$args);"
+done <<<"$PROCESSORS"
 
 for mode in force_custom_plan force_generic_plan; do
 	out=$({
 		echo "SET enable_seqscan = off; SET plan_cache_mode = $mode;"
 		prepare_reads
-		while read -r stmt _ ch cm; do
-			echo "EXPLAIN EXECUTE ${stmt}_read('{255,4096}', '$ch', $cm);"
+		while read -r rule _ ch cm; do
+			echo "EXPLAIN EXECUTE ${rule}_read('{255,4096}', '$ch', $cm);"
 		done <<<"$PROCESSORS"
 	} | psql -X -q -At -p "$STANDBY_PORT" -d b -v ON_ERROR_STOP=1 -f - 2>&1 |
 		grep -E 'Seq Scan|ERROR')
-	check_eq "read plans use indexes only ($mode)" "" "$out"
-	out=$({
+	check_eq "READ plans on the standby use indexes only ($mode)" "" "$out"
+	plans=$({
 		echo "SET enable_seqscan = off; SET plan_cache_mode = $mode;"
 		prepare_apply
-		for ch in p1:f cp:t r:t; do
-			echo "EXPLAIN EXECUTE apply_rows('${ch%:*}', '{255,4096}',
-				'{ff:1,1000:ff}', '{1,1}', '{t,f}', '{1,1}', '{t,t}',
-				'{${ch#*:},${ch#*:}}');"
-		done
-	} | psql -X -q -At -d b -v ON_ERROR_STOP=1 -f - 2>&1 |
-		grep -E 'Seq Scan|ERROR')
-	check_eq "apply_rows plans use indexes only ($mode)" "" "$out"
+		echo "$apply_plans"
+	} | psql -X -q -At -d b -v ON_ERROR_STOP=1 -f - 2>&1)
+	check_eq "APPLY plans of $apply_plans_of use indexes only ($mode)" \
+		"$nplans plans" \
+		"$(grep -c 'Insert on user_challenges' <<<"$plans") plans$(grep -E \
+			'Seq Scan|ERROR' <<<"$plans")"
 done
 
 # ---------------------------------------------------------------------------
@@ -375,7 +475,8 @@ check_eq "every processor returned rows over the workload ($counts)" "" \
 # The rules that differ most between the two halves were exercised:
 # complete sticky rows below their threshold, referrers at the r cap with
 # more referrals than it, r rows of pairs whose referrer is verified now
-# (the rv read offers them again; apply_rows must not pay them twice).
+# (the rv READ offers them again; the capped policy must not pay them
+# twice).
 coverage=$(psql -X -At -d b -F' ' <<'SQL'
 WITH uc AS (SELECT * FROM public.user_challenges)
 SELECT
@@ -441,7 +542,7 @@ reads_with_rows()
 {
 	local out
 	rm -f "$WORK"/read.*.csv
-	out=$(split_read "$1") || {
+	out=$(split_read standby "$1") || {
 		echo "error: $out"
 		return
 	}
@@ -463,8 +564,9 @@ check_eq "with a missing challenge id every read returns no rows" 0 \
 
 P1="play_milestone ids p1 1"
 
-# (1) 0xdbba1: a complete p1 row whose plays drop below 250 stays complete,
-# keeps its amount and completed_at, and its step follows down.
+# (1) the sticky policy. 0xdbba1: a complete p1 row whose plays drop below
+# 250 stays complete, keeps its amount and completed_at, and its step
+# follows down.
 both "INSERT INTO public.users (user_id, is_verified) VALUES (900001, true);
 	INSERT INTO public.tracks (track_id, owner_id) VALUES (900001, 900001);
 	INSERT INTO public.plays (play_item_id)
@@ -492,9 +594,10 @@ check_eq "(1) amount changed after completion: amount stays 25" \
 	"${before/|250|/|240|}" "$(psql -X -At -d b -c "$ROW1")"
 both "UPDATE public.challenges SET amount = 25 WHERE id = 'p1'"
 
-# (2) may_create false and no row: nothing is created. 0xdbba2 has 100
-# plays (p2 creates from 250); 0xdbba3 only a deleted track (u creates from
-# one track); 0xdbba4 a handle and no profile fact (p creates from one).
+# (2) the sticky policy: may_create false and no row, nothing is created.
+# 0xdbba2 has 100 plays (p2 creates from 250); 0xdbba3 only a deleted track
+# (u creates from one track); 0xdbba4 a handle and no profile fact (p
+# creates from one).
 both "INSERT INTO public.users (user_id, is_verified, handle)
 		VALUES (900002, true, NULL), (900004, false, 'h4');
 	INSERT INTO public.tracks (track_id, owner_id, is_unlisted, is_delete)
@@ -505,19 +608,19 @@ set_keys '{900002,900003,900004}' '{}' '{}'
 recompute "(2) may_create false" "play_milestone ids p2 250
 track_upload ids u 1
 profile_completion ids p 1"
-check_eq "(2) the reads offer rows, all with may_create false" \
-	"900002,dbba2,0,f,1,f,f
-900002,dbba2:1000,100,f,100,f,f
-900003,dbba3,0,f,1,f,f
-900004,dbba4,0,f,1,f,f
-900004,dbba4,0,f,1,f,f" "$(cat "$WORK"/read.[123].csv | LC_ALL=C sort)"
+check_eq "(2) the reads offer rows, all counts below create_min" \
+	"900002,dbba2,0
+900002,dbba2:1000,100
+900003,dbba3,0
+900004,dbba4,0
+900004,dbba4,0" "$(cat "$WORK"/read.[123].csv | LC_ALL=C sort)"
 check_eq "(2) may_create false: nothing returned" "" "$(cat "$WORK/ret.b")"
 check_eq "(2) may_create false: no row created" 0 \
 	"$(psql -X -At -d b -c "SELECT count(*) FROM public.user_challenges
 		WHERE user_id IN (900002, 900003, 900004)")"
 
-# (3) 0xdbba5: a one-shot v row is not changed when the catalogue's amount
-# changes (the read offers the new amount).
+# (3) the once policy. 0xdbba5: a one-shot v row is not changed when the
+# catalogue's amount changes (the APPLY would write the new amount).
 both "INSERT INTO public.users (user_id, is_verified) VALUES (900005, true)"
 set_keys '{900005}' '{}' '{}'
 recompute "(3) v created" "connect_verified ids v 1"
@@ -527,7 +630,7 @@ ROW3="SELECT xmin, amount, completed_at FROM public.user_challenges
 before=$(psql -X -At -d b -c "$ROW3")
 both "UPDATE public.challenges SET amount = 50 WHERE id = 'v'"
 recompute "(3) v amount changed" "connect_verified ids v 1"
-check_eq "(3) the read offers amount 50" "900005,dbba5,1,t,50,t,t" \
+check_eq "(3) the read offers the row again" "900005,dbba5" \
 	"$(cat "$WORK/read.1.csv")"
 check_eq "(3) existing one-shot row: nothing returned" "" \
 	"$(cat "$WORK/ret.b")"
@@ -535,9 +638,11 @@ check_eq "(3) existing one-shot row: xmin, amount, completed_at unchanged" \
 	"$before" "$(psql -X -At -d b -c "$ROW3")"
 both "UPDATE public.challenges SET amount = 5 WHERE id = 'v'"
 
-# (4) referral: unverified referrer 0xdbba6 with 8 referrals 4094..4101
-# (hex ffe, fff, 1000 .. 1005, so text order is not id order). r pays the 5
-# lowest ids; verified later, rv pays the other 3, not those paid under r.
+# (4) referral, the capped policy: unverified referrer 0xdbba6 with 8
+# referrals 4094..4101 (hex ffe, fff, 1000 .. 1005, so text order is not id
+# order). The READ offers all 8 each time (a standby has no early stop); r
+# pays the 5 lowest ids; verified later, rv pays the other 3, not those
+# paid under r.
 both "INSERT INTO public.users (user_id) VALUES (900006);
 	INSERT INTO public.user_events (user_id, referrer)
 		SELECT g, 900006 FROM generate_series(4094, 4101) g;"
@@ -545,12 +650,18 @@ REFERRALS="referral referrers rv 1
 referral referrers r 1"
 set_keys '{}' '{900006,NULL,900006}' '{}'
 recompute "(4) r" "$REFERRALS"
+check_eq "(4) unverified: the READ offers rv none, r all 8" "0 8" \
+	"$(wc -l <"$WORK/read.1.csv") $(wc -l <"$WORK/read.2.csv")"
 check_eq "(4) r pays the 5 lowest referred ids" \
 	"dbba6:1000 dbba6:1001 dbba6:1002 dbba6:ffe dbba6:fff" \
 	"$(cut -d'|' -f1,3 "$WORK/ret.b" | grep '^r|' | cut -d'|' -f2 |
 		LC_ALL=C sort | xargs)"
 both "UPDATE public.users SET is_verified = true WHERE user_id = 900006"
 recompute "(4) rv" "$REFERRALS"
+ranks=$(cut -d, -f6 "$WORK/read.1.csv" | sort -n | xargs)
+check_eq "(4) verified: the READ offers rv all 8 (ranked), r none" \
+	"4094 4095 4096 4097 4098 4099 4100 4101 0" \
+	"$ranks $(wc -l <"$WORK/read.2.csv")"
 check_eq "(4) verified: rv pays the 3 others, r nothing" \
 	"rv|dbba6:1003 rv|dbba6:1004 rv|dbba6:1005" \
 	"$(cut -d'|' -f1,3 "$WORK/ret.b" | LC_ALL=C sort | xargs)"

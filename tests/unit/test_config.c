@@ -686,6 +686,11 @@ test_config_file_valid(void **state)
 	                       "  where $1::bigint[] is not null\n)\n"
 	                       "SELECT * FROM rule"));
 	assert_int_equal(p->read_columns, 2);
+	/* the apply form: the read's rows come in as one array per column */
+	assert_non_null(strstr(p->apply_sql_text,
+	                       "rule AS (\n"
+	                       "\tSELECT * FROM unnest($4::bigint[], $5::text[]) "
+	                       "AS input (user_id, specifier)\n)"));
 
 	/* defaults of a processor section */
 	p = &config.processors[1];
