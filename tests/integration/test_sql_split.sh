@@ -658,7 +658,7 @@ check_eq "(4) r pays the 5 lowest referred ids" \
 		LC_ALL=C sort | xargs)"
 both "UPDATE public.users SET is_verified = true WHERE user_id = 900006"
 recompute "(4) rv" "$REFERRALS"
-ranks=$(cut -d, -f6 "$WORK/read.1.csv" | sort -n | xargs)
+ranks=$(cut -d, -f3 "$WORK/read.1.csv" | sort -n | xargs)
 check_eq "(4) verified: the READ offers rv all 8 (ranked), r none" \
 	"4094 4095 4096 4097 4098 4099 4100 4101 0" \
 	"$ranks $(wc -l <"$WORK/read.2.csv")"
