@@ -254,19 +254,12 @@ bool config_load_buffer(Config *config, const char *name, const char *text,
 bool config_set(Config *config, const char *key, const char *value,
                 const char *origin) WARN_UNUSED;
 
-/* config_finish: validate and derive the table list; logs and fails. */
-bool config_finish(Config *config) WARN_UNUSED;
-
 /*
- * config_reload_check: whether the running configuration old can become
- * new without a restart (SIGHUP): processors and groups added or removed,
- * windows, batch sizes, timings and limits may change; the connection, the
- * slot, the HTTP address, the lookups, the decoder's limits, the dirty
- * rules of a group that stays, and any table not streamed yet may not. On
- * false, why holds the reason.
+ * config_read_file: a whole file of at most max_bytes, NUL-terminated and
+ * without a NUL inside, malloc'd (the caller frees it); NULL, logged, when
+ * it cannot be read.
  */
-bool config_reload_check(const Config *old, const Config *new, char *why,
-                         size_t size) WARN_UNUSED;
+char *config_read_file(const char *path, size_t max_bytes);
 
 /* config_free: release what config owns (not config itself). */
 void config_free(Config *config);

@@ -19,6 +19,7 @@
 #include "apply.h"
 #include "backfill.h"
 #include "catalog.h"
+#include "config_reload.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"

@@ -11,6 +11,7 @@
 #define LOG_MODULE "main"
 #include "common.h"
 #include "config.h"
+#include "config_finish.h"
 #include "config_keys.h"
 #include "daemon.h"
 #include "log.h"

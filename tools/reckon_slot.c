@@ -24,6 +24,7 @@
 #define LOG_MODULE "reckon-slot"
 #include "common.h"
 #include "config.h"
+#include "config_finish.h"
 #include "log.h"
 #include "lsn.h"
 #include "pgconn.h"

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_finish.h"
 #include "log.h"
 
 /* the name messages give the input, in place of a file name */

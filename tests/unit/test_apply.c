@@ -38,6 +38,7 @@
 #include <cmocka.h>
 
 #include "apply.h"
+#include "config_finish.h"
 #include "dirty.h"
 #include "lookup.h"
 #include "sched.h"

@@ -25,6 +25,8 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_reload.h"
+#include "config_finish.h"
 #include "config_keys.h"
 #include "log.h"
 
