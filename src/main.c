@@ -20,6 +20,7 @@
 #include "stream.h"
 #include "trending.h"
 
+/* --help's first half: what reckon is, its usage and options. */
 static void
 main_usage(FILE *out)
 {
@@ -68,9 +69,16 @@ main_usage(FILE *out)
 	    "  -v, --verbose        more logging (-v debug, -vv trace)\n"
 	    "  -V, --version        print the version and exit\n"
 	    "  -?, --help           show this help and exit\n"
-	    "\n"
-	    "Configuration file settings ([reckon] section, default in\n"
-	    "parentheses; SIGHUP refuses a change of those marked restart):\n");
+	    "\n");
+}
+
+/* --help's second half: the configuration, signals, exit codes. */
+static void
+main_usage_config(FILE *out)
+{
+	fprintf(out,
+	        "Configuration file settings ([reckon] section, default in\n"
+	        "parentheses; SIGHUP refuses a change of those marked restart):\n");
 	/* from the one table of keys, as the man page's list is checked to be */
 	config_keys_print_help(out);
 	fprintf(
@@ -132,6 +140,133 @@ typedef struct MainOptions
 	int verbose;
 } MainOptions;
 
+static void main_option_other(int c, char **argv, MainOptions *opts);
+
+/* One option getopt_long returned (c, with optarg); exits on a bad one. */
+static void
+main_option(int c, char **argv, MainOptions *opts)
+{
+	switch (c)
+	{
+		case 'd':
+			opts->dsn = optarg;
+			break;
+		case 'S':
+			opts->slot = optarg;
+			break;
+		case 9:
+			opts->read_dsn = optarg;
+			break;
+		case 10:
+			opts->print_sql = optarg;
+			break;
+		case 1:
+			opts->create_slot = true;
+			break;
+		case 2:
+			opts->is_once = true;
+			break;
+		case 3:
+			opts->now = optarg;
+			break;
+		case 4:
+			opts->is_plugin_options = true;
+			break;
+		case 5:
+			opts->metrics_addr = optarg;
+			break;
+		case 6:
+			/* at once, so configuration errors come in this format */
+			if (!log_format_parse(optarg, &log_format))
+			{
+				main_usage_error("invalid --log-format (logfmt, json or "
+				                 "text):",
+				                 optarg);
+			}
+			opts->log_format = optarg;
+			break;
+		case 7:
+			opts->backfill = optarg;
+			break;
+		case 8:
+			opts->processor = optarg;
+			break;
+		case 'c':
+			opts->config_path = optarg;
+			break;
+		default:
+			main_option_other(c, argv, opts);
+	}
+}
+
+/*
+ * The options that parse their value or exit (--endpos, -v, -V, --help),
+ * and what getopt_long did not know.
+ */
+static void
+main_option_other(int c, char **argv, MainOptions *opts)
+{
+	switch (c)
+	{
+		case 'E':
+			if (!lsn_parse(optarg, &opts->endpos) ||
+			    opts->endpos == LSN_INVALID)
+			{
+				main_usage_error("invalid --endpos (expected an LSN such "
+				                 "as 0/16B3748):",
+				                 optarg);
+			}
+			break;
+		case 'v':
+			opts->verbose++;
+			break;
+		case 'V':
+			printf("reckon %s\n", RECKON_VERSION);
+			exit(EXIT_CODE_OK);
+		case '?':
+			/* getopt_long reports unknown options as '?' too */
+			if (strcmp(argv[optind - 1], "--help") == 0 ||
+			    strcmp(argv[optind - 1], "-?") == 0)
+			{
+				main_usage(stdout);
+				main_usage_config(stdout);
+				exit(EXIT_CODE_OK);
+			}
+			main_usage_error("invalid option", argv[optind - 1]);
+			break;
+		default:
+			main_usage_error("invalid option", argv[optind - 1]);
+	}
+}
+
+/* The combinations of options and subcommands that make no sense. */
+static void
+main_check_options(const MainOptions *opts)
+{
+	if (opts->is_trending != opts->is_once)
+	{
+		main_usage_error(opts->is_once ? "--once needs the subcommand"
+		                               : "the trending subcommand needs",
+		                 opts->is_once ? "trending" : "--once");
+	}
+	if (opts->now != NULL && !opts->is_trending)
+	{
+		main_usage_error("this option needs the trending subcommand", "--now");
+	}
+	if (opts->processor != NULL && !opts->is_backfill)
+	{
+		main_usage_error("this option needs the backfill subcommand",
+		                 "--processor");
+	}
+	if (opts->is_backfill && (opts->create_slot || opts->backfill != NULL ||
+	                          opts->endpos != LSN_INVALID))
+	{
+		main_usage_error("the backfill subcommand runs on an existing slot "
+		                 "and takes none of",
+		                 "--create-slot --backfill --endpos");
+	}
+}
+
 static void
 main_parse(int argc, char **argv, MainOptions *opts)
 {
@@ -160,82 +295,7 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	while ((c = getopt_long(argc, argv, "d:S:c:E:vV?", long_options, NULL)) !=
 	       -1)
 	{
-		switch (c)
-		{
-			case 'd':
-				opts->dsn = optarg;
-				break;
-			case 'S':
-				opts->slot = optarg;
-				break;
-			case 9:
-				opts->read_dsn = optarg;
-				break;
-			case 10:
-				opts->print_sql = optarg;
-				break;
-			case 1:
-				opts->create_slot = true;
-				break;
-			case 2:
-				opts->is_once = true;
-				break;
-			case 3:
-				opts->now = optarg;
-				break;
-			case 4:
-				opts->is_plugin_options = true;
-				break;
-			case 5:
-				opts->metrics_addr = optarg;
-				break;
-			case 6:
-				/* at once, so configuration errors come in this format */
-				if (!log_format_parse(optarg, &log_format))
-				{
-					main_usage_error("invalid --log-format (logfmt, json or "
-					                 "text):",
-					                 optarg);
-				}
-				opts->log_format = optarg;
-				break;
-			case 7:
-				opts->backfill = optarg;
-				break;
-			case 8:
-				opts->processor = optarg;
-				break;
-			case 'c':
-				opts->config_path = optarg;
-				break;
-			case 'E':
-				if (!lsn_parse(optarg, &opts->endpos) ||
-				    opts->endpos == LSN_INVALID)
-				{
-					main_usage_error("invalid --endpos (expected an LSN such "
-					                 "as 0/16B3748):",
-					                 optarg);
-				}
-				break;
-			case 'v':
-				opts->verbose++;
-				break;
-			case 'V':
-				printf("reckon %s\n", RECKON_VERSION);
-				exit(EXIT_CODE_OK);
-			case '?':
-				/* getopt_long reports unknown options as '?' too */
-				if (strcmp(argv[optind - 1], "--help") == 0 ||
-				    strcmp(argv[optind - 1], "-?") == 0)
-				{
-					main_usage(stdout);
-					exit(EXIT_CODE_OK);
-				}
-				main_usage_error("invalid option", argv[optind - 1]);
-				break;
-			default:
-				main_usage_error("invalid option", argv[optind - 1]);
-		}
+		main_option(c, argv, opts);
 	}
 	/* the subcommand after an option (getopt_long moves it here) */
 	if (optind < argc && !opts->is_trending && !opts->is_backfill &&
@@ -250,28 +310,7 @@ main_parse(int argc, char **argv, MainOptions *opts)
 	{
 		main_usage_error("unexpected argument", argv[optind]);
 	}
-	if (opts->is_trending != opts->is_once)
-	{
-		main_usage_error(opts->is_once ? "--once needs the subcommand"
-		                               : "the trending subcommand needs",
-		                 opts->is_once ? "trending" : "--once");
-	}
-	if (opts->now != NULL && !opts->is_trending)
-	{
-		main_usage_error("this option needs the trending subcommand", "--now");
-	}
-	if (opts->processor != NULL && !opts->is_backfill)
-	{
-		main_usage_error("this option needs the backfill subcommand",
-		                 "--processor");
-	}
-	if (opts->is_backfill && (opts->create_slot || opts->backfill != NULL ||
-	                          opts->endpos != LSN_INVALID))
-	{
-		main_usage_error("the backfill subcommand runs on an existing slot "
-		                 "and takes none of",
-		                 "--create-slot --backfill --endpos");
-	}
+	main_check_options(opts);
 }
 
 /*
