@@ -77,6 +77,24 @@ typedef struct Group
 	int64_t rescan_keys_done;
 } Group;
 
+/*
+ * Every processor and group of a configuration, as they run: each group's
+ * members point into procs, so a Pipeline never moves once initialised.
+ */
+typedef struct Pipeline
+{
+	Processor procs[CONFIG_PROCESSORS_MAX];
+	int nprocs;
+	Group groups[CONFIG_PROCESSORS_MAX];
+	int ngroups;
+} Pipeline;
+
+/* sched_pipeline_init: config's processors and idle groups, in its order. */
+void sched_pipeline_init(Pipeline *pipe, const Config *config);
+
+/* sched_pipeline_free: free every group's keys. */
+void sched_pipeline_free(Pipeline *pipe);
+
 /* sched_group_init: an idle group; members are added by the caller. */
 void sched_group_init(Group *g, const ConfigGroup *config);
 void sched_group_free(Group *g);

@@ -16,6 +16,36 @@ sched_group_init(Group *g, const ConfigGroup *config)
 }
 
 void
+sched_pipeline_init(Pipeline *pipe, const Config *config)
+{
+	pipe->nprocs = config->nprocessors;
+	for (int i = 0; i < pipe->nprocs; i++)
+	{
+		pipe->procs[i] = (Processor){.config = &config->processors[i]};
+	}
+	pipe->ngroups = config->ngroups;
+	for (int i = 0; i < pipe->ngroups; i++)
+	{
+		Group *g = &pipe->groups[i];
+
+		sched_group_init(g, &config->groups[i]);
+		for (int m = 0; m < g->config->nmembers; m++)
+		{
+			g->members[g->nmembers++] = &pipe->procs[g->config->members[m]];
+		}
+	}
+}
+
+void
+sched_pipeline_free(Pipeline *pipe)
+{
+	for (int i = 0; i < pipe->ngroups; i++)
+	{
+		sched_group_free(&pipe->groups[i]);
+	}
+}
+
+void
 sched_group_free(Group *g)
 {
 	dirty_set_clear(&g->dirty);
