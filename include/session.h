@@ -71,6 +71,13 @@ Pgconn *session_conn(Session *s);
 const char *session_last_sqlstate(const Session *s);
 
 /*
+ * session_error_class: the SQLSTATE class of the last failure into buf
+ * (3 bytes), returned; "connection" when the connection is down or the
+ * failure had no SQLSTATE. For the error counters.
+ */
+const char *session_error_class(const Session *s, char *buf);
+
+/*
  * session_sql: the built-in statement sql/NAME.sql (embedded at build).
  * Asserts it exists: every name passed is a literal of this repository.
  */

@@ -19,6 +19,7 @@
 #include "apply.h"
 #include "backfill_run.h"
 #include "catalog.h"
+#include "heartbeat.h"
 #include "http.h"
 #include "loaders.h"
 #include "log.h"
@@ -36,8 +37,6 @@
 #define DAEMON_PUBLISH_US (100 * 1000)
 /* A busy slot's holder is logged when the wait starts, then this often. */
 #define DAEMON_BUSY_LOG_US (10 * 1000 * 1000)
-/* Client-side bound of the heartbeat statement (it does no real work). */
-#define DAEMON_HEARTBEAT_TIMEOUT_MS (10 * 1000)
 
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t reload_requested = 0;
@@ -79,13 +78,8 @@ typedef struct Daemon
 	int64_t sql_retry_us;
 	int64_t stats_due_us;
 	int64_t endpos_poke_us;
-	pid_t trending_pid; /* the running trending job, or 0 */
-	int trending_fd;    /* its TrendingResult pipe */
-	int64_t trending_started_us;
-	int64_t trending_due_us;
-	int64_t heartbeat_due_us;
-	/* the heartbeat statement failed in a way a retry cannot fix */
-	bool is_heartbeat_off;
+	TrendingJob trending; /* the hourly job's child */
+	Heartbeat heartbeat;
 } Daemon;
 
 /* The recompute session's connection, for the slot and catalog queries. */
@@ -445,22 +439,6 @@ daemon_try_stream(Daemon *d, int64_t now_us)
 	daemon_handle_stream_state(d, STREAM_LOST);
 }
 
-/* The SQLSTATE class of the recompute connection's last error. */
-static const char *
-daemon_error_class(Recompute *rc, char *buf)
-{
-	const char *state = session_last_sqlstate(recompute_session(rc));
-
-	if (strlen(state) < 2 || !recompute_is_connected(rc))
-	{
-		return "connection";
-	}
-	buf[0] = state[0];
-	buf[1] = state[1];
-	buf[2] = '\0';
-	return buf;
-}
-
 static void
 daemon_try_sql(Daemon *d, int64_t now_us)
 {
@@ -493,7 +471,7 @@ daemon_batch_failed(Daemon *d, Group *g, const Batch *batch)
 	char class_[3];
 
 	metrics_count_error(d->metrics, METRICS_SOURCE_RECOMPUTE,
-	                    daemon_error_class(&d->rc, class_));
+	                    session_error_class(recompute_session(&d->rc), class_));
 	int64_t delay_ms =
 	    sched_failed(g, common_monotonic_us(), d->config->retry_min_ms,
 	                 d->config->retry_max_ms);
@@ -540,44 +518,16 @@ daemon_run_batch(Daemon *d, Group *g)
 }
 
 /*
- * daemon_heartbeat: emit a heartbeat when one is due. Between batches the
- * SQL connection is idle; while the statement runs, daemon_wait() serves
- * the stream as during a recompute, so our own message may come back
- * before the statement's result does. A failure only costs this beat: a
- * bad connection is reconnected by daemon_try_sql(), and an error a retry
- * cannot fix (no permission) turns heartbeats off.
+ * daemon_heartbeat: emit a heartbeat when one is due (heartbeat.c), with
+ * both connections up: while its statement runs, daemon_wait() serves the
+ * stream as during a recompute.
  */
 static void
 daemon_heartbeat(Daemon *d, int64_t now_us)
 {
-	char sent_us[32];
-	const char *values[1] = {sent_us};
-	PgconnStatus status;
-
-	if (d->config->heartbeat_interval_ms == 0 || d->is_heartbeat_off ||
-	    now_us < d->heartbeat_due_us || !recompute_is_connected(&d->rc) ||
-	    !stream_is_connected(d->stream))
-	{
-		return;
-	}
-	d->heartbeat_due_us = now_us + d->config->heartbeat_interval_ms * 1000;
-	snprintf(sent_us, sizeof(sent_us), "%" PRId64, common_now_us());
-	status = session_exec_within(recompute_session(&d->rc),
-	                             DAEMON_HEARTBEAT_TIMEOUT_MS, "heartbeat",
-	                             session_sql("heartbeat"), 1, values);
-	if (status != PGCONN_OK)
-	{
-		char class_[3];
-
-		metrics_count_error(d->metrics, METRICS_SOURCE_HEARTBEAT,
-		                    daemon_error_class(&d->rc, class_));
-	}
-	if (status == PGCONN_FAIL)
-	{
-		log_error("heartbeats are off until reckon restarts: the heartbeat "
-		          "statement failed (see above)");
-		d->is_heartbeat_off = true;
-	}
+	heartbeat_tick(
+	    &d->heartbeat, d->config, recompute_session(&d->rc), d->metrics, now_us,
+	    recompute_is_connected(&d->rc) && stream_is_connected(d->stream));
 }
 
 /*
@@ -623,9 +573,9 @@ daemon_idle_timeout_ms(Daemon *d, int64_t now_us, int64_t wait_us)
 		timeout_us = d->stats_due_us - now_us;
 	}
 	if (d->config->heartbeat_interval_ms > 0 &&
-	    d->heartbeat_due_us - now_us < timeout_us)
+	    d->heartbeat.due_us - now_us < timeout_us)
 	{
-		timeout_us = d->heartbeat_due_us - now_us;
+		timeout_us = d->heartbeat.due_us - now_us;
 	}
 	if (d->config->endpos != LSN_INVALID && timeout_us > 100 * 1000)
 	{
@@ -638,44 +588,11 @@ daemon_idle_timeout_ms(Daemon *d, int64_t now_us, int64_t wait_us)
 	return (timeout_us + 999) / 1000;
 }
 
-/*
- * The trending job runs in a child on its own clock: never two at once,
- * and never in the way of the stream (see trending.h).
- */
+/* The trending job: on its own clock, in a child (trending_tick). */
 static void
 daemon_trending(Daemon *d, int64_t now_us)
 {
-	TrendingResult result;
-	MetricsSnapshot *m = d->metrics;
-
-	if (d->trending_pid > 0 &&
-	    trending_reap(d->trending_pid, d->trending_fd, &result))
-	{
-		d->trending_pid = 0;
-		m->trending_runs++;
-		m->trending_failures += result.ok ? 0 : 1;
-		m->trending_upserted += result.upserted;
-		m->trending_pruned += result.pruned;
-		metrics_histogram_observe(&m->trending_duration,
-		                          METRICS_BUCKETS_TRENDING,
-		                          now_us - d->trending_started_us);
-		if (!result.ok)
-		{
-			metrics_count_error(m, METRICS_SOURCE_TRENDING, "exit");
-		}
-	}
-	if (d->config->trending_interval_ms == 0 || d->trending_pid > 0 ||
-	    now_us < d->trending_due_us)
-	{
-		return;
-	}
-	d->trending_due_us = now_us + d->config->trending_interval_ms * 1000;
-	d->trending_started_us = now_us;
-	d->trending_pid = trending_spawn(d->config, &d->trending_fd);
-	if (d->trending_pid < 0)
-	{
-		d->trending_pid = 0;
-	}
+	trending_tick(&d->trending, d->config, d->metrics, now_us);
 }
 
 /* Timers whose interval a reload changed start again from now. */
@@ -690,11 +607,11 @@ daemon_reload_clocks(Daemon *d, const Config *next)
 	}
 	if (next->trending_interval_ms != d->config->trending_interval_ms)
 	{
-		d->trending_due_us = now_us + next->trending_interval_ms * 1000;
+		d->trending.due_us = now_us + next->trending_interval_ms * 1000;
 	}
 	if (next->heartbeat_interval_ms != d->config->heartbeat_interval_ms)
 	{
-		d->heartbeat_due_us = now_us;
+		d->heartbeat.due_us = now_us;
 	}
 }
 
@@ -890,17 +807,17 @@ daemon_main(Daemon *d)
 	int code = EXIT_CODE_OK;
 
 	d->stats_due_us = common_monotonic_us() + config->stats_interval_ms * 1000;
-	d->trending_due_us =
+	d->trending.due_us =
 	    common_monotonic_us() + config->trending_interval_ms * 1000;
-	d->heartbeat_due_us = common_monotonic_us();
+	d->heartbeat.due_us = common_monotonic_us();
 	d->metrics->is_started = true;
 	daemon_publish(d, true);
 	daemon_loop(d);
 	(void)notify_send("STOPPING=1\nSTATUS=stopping");
 	daemon_publish(d, true);
-	if (d->trending_pid > 0)
+	if (d->trending.pid > 0)
 	{
-		trending_stop(d->trending_pid, d->trending_fd);
+		trending_stop(d->trending.pid, d->trending.fd);
 	}
 	if (d->is_fatal)
 	{

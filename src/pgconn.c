@@ -15,6 +15,8 @@
 
 #include <libpq-fe.h>
 
+#include "embedded.h"
+
 #define LOG_MODULE "pgconn"
 #include "log.h"
 
@@ -373,11 +375,11 @@ pgconn_configure(Pgconn *conn, int64_t statement_timeout_ms)
 	PgconnStatus status;
 
 	snprintf(timeout, sizeof(timeout), "%lld", (long long)statement_timeout_ms);
-	status = pgconn_exec(conn, "session setup",
-	                     "SELECT pg_catalog.set_config('search_path', '', "
-	                     "false), pg_catalog.set_config('statement_timeout', "
-	                     "$1, false)",
-	                     1, values, &res, NULL, NULL, 60 * 1000);
+	const char *sql = embedded_find(embedded_sql, "connection_settings");
+
+	ASSERT(sql != NULL);
+	status = pgconn_exec(conn, "session setup", sql, 1, values, &res, NULL,
+	                     NULL, 60 * 1000);
 	pgconn_result_free(res);
 	return status;
 }

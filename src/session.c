@@ -101,6 +101,21 @@ session_last_sqlstate(const Session *s)
 }
 
 const char *
+session_error_class(const Session *s, char *buf)
+{
+	const char *state = session_last_sqlstate(s);
+
+	if (strlen(state) < 2 || !session_is_connected(s))
+	{
+		return "connection";
+	}
+	buf[0] = state[0];
+	buf[1] = state[1];
+	buf[2] = '\0';
+	return buf;
+}
+
+const char *
 session_sql(const char *name)
 {
 	const char *sql = embedded_find(embedded_sql, name);
