@@ -477,12 +477,13 @@ daemon_batch_failed(Daemon *d, Group *g, const Batch *batch)
 	                 d->config->retry_max_ms);
 	log_warn("group \"%s\": batch of %d keys failed (attempt %d), "
 	         "retrying in %lld ms",
-	         g->config->name, batch->nkeys, g->failures, (long long)delay_ms);
-	if (g->failures >= 5 && g->failures % 5 == 0)
+	         sched_group_name(g), batch->nkeys, sched_group_failures(g),
+	         (long long)delay_ms);
+	if (sched_group_failures(g) >= 5 && sched_group_failures(g) % 5 == 0)
 	{
 		log_error("group \"%s\" has failed %d times in a row; its keys stay "
 		          "dirty and the acknowledged position cannot pass them",
-		          g->config->name, g->failures);
+		          sched_group_name(g), sched_group_failures(g));
 	}
 }
 
@@ -513,7 +514,7 @@ daemon_run_batch(Daemon *d, Group *g)
 	{
 		log_info("group \"%s\": rescan done, %" PRId64 " keys "
 		         "recomputed after the TRUNCATE",
-		         g->config->name, g->rescan_keys_done);
+		         sched_group_name(g), sched_rescan_keys_done(g));
 	}
 }
 

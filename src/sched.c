@@ -15,6 +15,24 @@ sched_group_init(Group *g, const ConfigGroup *config)
 	lookup_init(&g->saturated);
 }
 
+const char *
+sched_group_name(const Group *g)
+{
+	return g->config->name;
+}
+
+int
+sched_group_failures(const Group *g)
+{
+	return g->failures;
+}
+
+int64_t
+sched_rescan_keys_done(const Group *g)
+{
+	return g->rescan_keys_done;
+}
+
 void
 sched_pipeline_init(Pipeline *pipe, const Config *config)
 {
