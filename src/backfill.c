@@ -16,6 +16,9 @@
  * stream; a batch read at the cut is not. The exported snapshot makes the
  * bootstrap exact and saves that second pass, it is not what makes it
  * correct.
+ *
+ * Pipeline: beside sched -> recompute (pages instead of dirty keys). It
+ * must never confirm a position: the stream's ack is the daemon's.
  */
 #include "backfill.h"
 

@@ -4,6 +4,14 @@
  * runs, daemon_wait() keeps reading the stream and answering keepalives, so
  * a long recompute never trips wal_sender_timeout. The stream only fills
  * dirty sets; batches are started here and nowhere else.
+ *
+ * Pipeline: it ties stream -> decode -> apply -> dirty -> sched ->
+ * recompute -> ack together, owning each stage's state (Apply and Ack side
+ * by side) and reading it only through the stages' functions. It must
+ * never compute a position to confirm itself (ack.c does), nor run SQL
+ * other than through a stage (session, recompute, slot, catalog,
+ * heartbeat). The reload (reload.c), the backfills (backfill_run.c) and
+ * the report (report.c) live beside it.
  */
 #include "daemon.h"
 
@@ -589,13 +597,6 @@ daemon_idle_timeout_ms(Daemon *d, int64_t now_us, int64_t wait_us)
 	return (timeout_us + 999) / 1000;
 }
 
-/* The trending job: on its own clock, in a child (trending_tick). */
-static void
-daemon_trending(Daemon *d, int64_t now_us)
-{
-	trending_tick(&d->trending, d->config, d->metrics, now_us);
-}
-
 /* Timers whose interval a reload changed start again from now. */
 static void
 daemon_reload_clocks(Daemon *d, const Config *next)
@@ -753,7 +754,8 @@ daemon_loop(Daemon *d)
 			daemon_stats(d);
 			d->stats_due_us = now_us + d->config->stats_interval_ms * 1000;
 		}
-		daemon_trending(d, now_us);
+		/* on its own clock, in a child: never in the stream's way */
+		trending_tick(&d->trending, d->config, d->metrics, now_us);
 		daemon_heartbeat(d, now_us);
 		if (d->is_fatal)
 		{
