@@ -1,43 +1,49 @@
 /*
- * recompute.h: runs one bounded batch of a group: each member processor's
- * statement from sql/ with the batch's keys as one $1::bigint[], in one
- * transaction.
+ * recompute.h: the batch transaction. Two flows, each one transaction
+ * under the group's advisory lock (session_begin_locked), all of its rows
+ * written or none:
  *
- * Pipeline: sched -> [recompute] -> ack. Before reading, it makes sure every
- * commit the batch will acknowledge is visible to its snapshot: a commit is
- * streamed once its WAL is flushed, which can be just before the committing
- * backend leaves the proc array, and a snapshot taken in that gap would
- * miss it while we acknowledged it. Runs on its own SQL connection; while
- * it waits for the server, the caller's wait function serves the stream.
- * With a read server (--read-dsn), a member that has a read statement
- * (its rule, rule.h) reads its rows there, after replica.c's fence, and its
- * write policy writes them in the batch's transaction here.
+ *  - a daemon batch: the dirty keys sched took, through each member
+ *    processor's statement from sql/ with the keys as one $1::bigint[];
+ *    with a read server (--read-dsn), a member that has a read statement
+ *    (its rule, rule.h) reads its rows there, after replica.c's fence, and
+ *    its write policy (the APPLY form) writes them here;
+ *  - a page: the group's rescan_keys statement lists the next keys inside
+ *    the transaction, then the members run on them: a rescan page after a
+ *    TRUNCATE (in the daemon) or a backfill page (backfill.c), which is
+ *    also recorded in reckon.backfill_batches.
+ *
+ * Pipeline: sched -> [recompute] -> ack. Before a daemon batch reads,
+ * recompute_wait_visible makes sure every commit it will acknowledge is
+ * visible to its snapshot (visible.h). Runs on its own session; while it
+ * waits for the server, the session's wait function serves the stream. It
+ * never chooses a batch (sched does) and never confirms a position (ack).
+ * The start-up loads are loaders.h's.
  */
 #ifndef RECKON_RECOMPUTE_H
 #define RECKON_RECOMPUTE_H
 
-#include "apply.h"
 #include "common.h"
 #include "config.h"
 #include "pgconn.h"
+#include "recompute_rows.h"
 #include "replica.h"
-#include "rule.h"
 #include "sched.h"
+#include "session.h"
+#include "visible.h"
 
 typedef struct Recompute
 {
 	const Config *config; /* borrowed */
-	Pgconn *conn;         /* owned; NULL while disconnected */
+	Session session;      /* to dsn, as "reckon recompute" */
 	char *ids;            /* owned; the "{1,2,3}" parameter buffer */
 	size_t ids_capacity;
-	PgconnWaitFn wait; /* serves the stream while a query runs */
-	void *wait_arg;    /* borrowed */
-	Replica replica;   /* the read server, when config->read_dsn is set */
-	/* a processor's APPLY statement's arrays, built from a read's rows */
-	char *arrays[RULE_COLUMNS_MAX];
-	size_t array_capacity[RULE_COLUMNS_MAX];
+	Replica replica;    /* the read server, when config->read_dsn is set */
+	RecomputeRows rows; /* the APPLY statements' array parameters */
+	Visible visible;    /* the xids a batch waits for */
 } Recompute;
 
+/* recompute_init: disconnected; wait serves the stream (NULL: none). */
 void recompute_init(Recompute *rc, const Config *config, PgconnWaitFn wait,
                     void *wait_arg);
 void recompute_free(Recompute *rc);
@@ -51,6 +57,12 @@ PgconnStatus recompute_connect(Recompute *rc, const Processor *procs,
                                int nprocs) WARN_UNUSED;
 
 bool recompute_is_connected(const Recompute *rc);
+
+/* recompute_session: the session to the primary (borrowed). */
+Session *recompute_session(Recompute *rc);
+
+/* recompute_replica: the read server (borrowed). */
+Replica *recompute_replica(Recompute *rc);
 
 /*
  * recompute_reprepare: a reload. Checks first that every statement of
@@ -67,18 +79,23 @@ PgconnStatus recompute_reprepare(Recompute *rc, const Config *config,
                                  int nprocs) WARN_UNUSED;
 
 /*
- * recompute_run: run g's in-flight batch through each member processor's
- * statement, in order, in one transaction that holds the group's advisory
- * lock (see recompute_begin in recompute.c). OK: committed; the caller marks
- * it done. RETRY/FAIL: nothing was committed and the batch stays in flight
- * (the caller schedules a retry). Logs each run, slow runs and completions,
- * after the commit.
+ * recompute_wait_visible: before a daemon batch, wait until the n xids
+ * (apply's pending list, copied before any wait) are visible to a new
+ * snapshot, within visibility_timeout. OK: the caller consumes them.
+ * RETRY when disconnected.
  */
-PgconnStatus recompute_run(Recompute *rc, Group *g, Batch *batch,
-                           Apply *apply) WARN_UNUSED;
+PgconnStatus recompute_wait_visible(Recompute *rc, const uint32_t *xids,
+                                    size_t n) WARN_UNUSED;
 
-/* the first half of every batch's advisory lock key ("RCKN") */
-#define RECOMPUTE_LOCK_CLASS 0x52434b4e
+/*
+ * recompute_run: run g's in-flight batch (the dirty keys in batch, or a
+ * rescan page when g->inflight_is_rescan) through each member processor's
+ * statement, in order, in one transaction. OK: committed; the caller
+ * marks it done. RETRY/FAIL: nothing was committed and the batch stays in
+ * flight (the caller schedules a retry). Logs each run, slow runs and
+ * completions, after the commit.
+ */
+PgconnStatus recompute_run(Recompute *rc, Group *g, Batch *batch) WARN_UNUSED;
 
 /*
  * RecomputePage: one backfill batch (backfill.c). In: the run it belongs
@@ -107,18 +124,9 @@ PgconnStatus recompute_page(Recompute *rc, Group *g, Batch *batch,
                             RecomputePage *page) WARN_UNUSED;
 
 /*
- * recompute_load_lookups: fill apply's lookup maps from their tables: on
- * the read server once it has replayed start (the position the stream
- * starts from: it brings every change after), else on the primary.
+ * recompute_mark_saturated: mark saturated the keys of a one-column
+ * result (a saturated or saturated_seed statement's), once committed.
  */
-PgconnStatus recompute_load_lookups(Recompute *rc, Apply *apply,
-                                    Lsn start) WARN_UNUSED;
-
-/*
- * recompute_seed_saturated: run each group's saturated_seed statement and
- * mark the keys it returns; once, before the stream starts.
- */
-PgconnStatus recompute_seed_saturated(Recompute *rc, Group *groups,
-                                      int ngroups) WARN_UNUSED;
+void recompute_mark_saturated(Group *g, const PgconnResult *res);
 
 #endif

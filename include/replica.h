@@ -20,13 +20,12 @@
 #include "config.h"
 #include "pgconn.h"
 #include "sched.h"
+#include "session.h"
 
 typedef struct Replica
 {
 	const Config *config; /* borrowed; read_dsn NULL: no replica */
-	Pgconn *conn;         /* owned; NULL while disconnected */
-	PgconnWaitFn wait;    /* serves the stream while waiting */
-	void *wait_arg;       /* borrowed */
+	Session session;      /* to read_dsn, as "reckon read" */
 	int failures;         /* connection attempts failed in a row */
 	int64_t retry_at_us;  /* monotonic: the next attempt, after failures */
 	Lsn replayed;         /* its replay position, last seen */
@@ -78,8 +77,14 @@ PgconnStatus replica_read(Replica *r, const Group *g, const char *ids,
  * passed (its reads failed). */
 void replica_fallback(Replica *r, const char *why);
 
-/* replica_conn: the connection after a fence passed (lookup loads). */
-Pgconn *replica_conn(Replica *r);
+/* replica_session: its session, after a fence passed (lookup loads). */
+Session *replica_session(Replica *r);
+
+/*
+ * replica_counts: the batches that read on the replica, and those (or
+ * lookup loads) that read on the primary instead.
+ */
+void replica_counts(const Replica *r, int64_t *batches, int64_t *fallbacks);
 
 /* replica_group_reads: whether any member of g has a read statement. */
 bool replica_group_reads(const Group *g);

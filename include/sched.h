@@ -78,6 +78,33 @@ typedef struct Group
 	int64_t rescan_keys_done;
 } Group;
 
+/*
+ * Every processor and group of a configuration, as they run: each group's
+ * members point into procs, so a Pipeline never moves once initialised.
+ */
+typedef struct Pipeline
+{
+	Processor procs[CONFIG_PROCESSORS_MAX];
+	int nprocs;
+	Group groups[CONFIG_PROCESSORS_MAX];
+	int ngroups;
+} Pipeline;
+
+/* sched_pipeline_init: config's processors and idle groups, in its order. */
+void sched_pipeline_init(Pipeline *pipe, const Config *config);
+
+/* sched_pipeline_free: free every group's keys. */
+void sched_pipeline_free(Pipeline *pipe);
+
+/* sched_group_name: g's configured name (borrowed). */
+const char *sched_group_name(const Group *g);
+
+/* sched_group_failures: g's failed attempts in a row. */
+int sched_group_failures(const Group *g);
+
+/* sched_rescan_keys_done: the keys g's last rescan recomputed. */
+int64_t sched_rescan_keys_done(const Group *g);
+
 /* sched_group_init: an idle group; members are added by the caller. */
 void sched_group_init(Group *g, const ConfigGroup *config);
 void sched_group_free(Group *g);

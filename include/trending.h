@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "metrics.h"
 
 /* What one cycle did, for the metrics. */
 typedef struct TrendingResult
@@ -52,5 +53,22 @@ bool trending_reap(pid_t pid, int result_fd, TrendingResult *result);
 
 /* trending_stop: ask a running child to stop, wait for it, close the fd. */
 void trending_stop(pid_t pid, int result_fd);
+
+/* The daemon's trending child: never two at once, on its own clock. */
+typedef struct TrendingJob
+{
+	pid_t pid; /* the running cycle, or 0 */
+	int fd;    /* its TrendingResult pipe */
+	int64_t started_us;
+	int64_t due_us; /* monotonic: the next cycle */
+} TrendingJob;
+
+/*
+ * trending_tick: reap a finished cycle into m's trending figures, then
+ * start the next one when due (trending_interval_ms; 0: never). Never
+ * waits for a cycle, so it never gets in the way of the stream.
+ */
+void trending_tick(TrendingJob *job, const Config *config, MetricsSnapshot *m,
+                   int64_t now_us);
 
 #endif

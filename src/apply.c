@@ -103,7 +103,7 @@ apply_route(Apply *apply, const Config *config)
 
 bool
 apply_init(Apply *apply, const Config *config, Group *groups, int ngroups,
-           Lsn confirmed)
+           Ack *ack)
 {
 	memset(apply, 0, sizeof(*apply));
 	apply->groups = groups;
@@ -121,7 +121,7 @@ apply_init(Apply *apply, const Config *config, Group *groups, int ngroups,
 	{
 		lookup_init(&apply->lookups[l]);
 	}
-	ack_init(&apply->ack, confirmed);
+	apply->ack = ack;
 	return true;
 }
 
@@ -143,7 +143,7 @@ bool
 apply_table_counts(const Apply *apply, int index, const char **schema,
                    const char **table, const int64_t **counts)
 {
-	if (index < 0 || index >= apply->config->ntables ||
+	if (apply->config == NULL || index < 0 || index >= apply->config->ntables ||
 	    apply->tables[index].schema == NULL)
 	{
 		return false;
@@ -299,7 +299,7 @@ apply_rules(Apply *apply, const ApplyTable *t, const DecodeEvent *ev,
 			continue;
 		}
 		dirty_set_add(&apply->groups[route->group].dirty, key,
-		              apply->ack.received, now_us, apply->commit_us,
+		              ack_received(apply->ack), now_us, apply->commit_us,
 		              apply->commit_lsn);
 		if (!apply->txn_dirtied && apply->has_xid)
 		{
@@ -388,7 +388,7 @@ apply_truncate(Apply *apply, const ApplyTable *t, int64_t now_us)
 			         t->schema, t->table, g->config->name,
 			         g->config->rescan_keys_name);
 		}
-		sched_rescan(g, apply->ack.received, now_us, apply->commit_us);
+		sched_rescan(g, ack_received(apply->ack), now_us, apply->commit_us);
 	}
 	for (int i = 0; i < t->nlookups; i++)
 	{
@@ -425,7 +425,7 @@ apply_change(Apply *apply, const DecodeEvent *ev)
 	ApplyTable *t = apply_find_table(apply, ev->schema, ev->table);
 	int64_t now_us = common_monotonic_us();
 
-	apply->changes++;
+	apply->stats.changes++;
 	if (t == NULL)
 	{
 		/* add-tables filters on the server; anything else is not ours */
@@ -460,9 +460,9 @@ apply_logical_message(Apply *apply, Lsn lsn, const DecodeEvent *ev)
 {
 	int64_t sent_us;
 
-	if (!apply->ack.in_transaction)
+	if (!ack_in_transaction(apply->ack))
 	{
-		ack_keepalive(&apply->ack, lsn);
+		ack_keepalive(apply->ack, lsn);
 	}
 	if (!decode_span_equals(ev->prefix, APPLY_HEARTBEAT_PREFIX))
 	{
@@ -477,10 +477,10 @@ apply_logical_message(Apply *apply, Lsn lsn, const DecodeEvent *ev)
 		         ev->content.ptr);
 		return;
 	}
-	apply->has_heartbeat = true;
-	apply->heartbeat_latency_us = common_now_us() - sent_us;
+	apply->stats.has_heartbeat = true;
+	apply->stats.heartbeat_latency_us = common_now_us() - sent_us;
 	log_info("heartbeat: stream latency %.1f ms",
-	         (double)apply->heartbeat_latency_us / 1000.0);
+	         (double)apply->stats.heartbeat_latency_us / 1000.0);
 }
 
 bool
@@ -489,7 +489,7 @@ apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 	DecodeEvent ev;
 	char err[256];
 
-	apply->messages++;
+	apply->stats.messages++;
 	if (!decode_line(apply->decoder, data, len, &ev, err, sizeof(err)))
 	{
 		log_error("message at %X/%X: %s: %.*s", LSN_FORMAT_ARGS(lsn), err,
@@ -499,7 +499,7 @@ apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 	switch (ev.action)
 	{
 		case DECODE_ACTION_BEGIN:
-			ack_begin(&apply->ack);
+			ack_begin(apply->ack);
 			apply->has_xid = ev.has_xid;
 			apply->xid = ev.xid;
 			apply->commit_us = ev.has_timestamp ? ev.timestamp_us : 0;
@@ -508,11 +508,11 @@ apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 			apply->txn_dirtied = false;
 			return true;
 		case DECODE_ACTION_COMMIT:
-			ack_commit(&apply->ack, lsn);
-			apply->transactions++;
+			ack_commit(apply->ack, lsn);
+			apply->stats.transactions++;
 			if (ev.has_timestamp)
 			{
-				apply->last_commit_us = ev.timestamp_us;
+				apply->stats.last_commit_us = ev.timestamp_us;
 			}
 			apply->txn_dirtied = false;
 			return true;
@@ -525,7 +525,7 @@ apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 		case DECODE_ACTION_TRUNCATE:
 			break;
 	}
-	if (!apply->ack.in_transaction)
+	if (!ack_in_transaction(apply->ack))
 	{
 		log_error("message at %X/%X: a %c change outside a transaction",
 		          LSN_FORMAT_ARGS(lsn), ev.action);
@@ -544,23 +544,27 @@ apply_message(Apply *apply, Lsn lsn, const char *data, size_t len)
 void
 apply_keepalive(Apply *apply, Lsn wal_end)
 {
-	ack_keepalive(&apply->ack, wal_end);
+	ack_keepalive(apply->ack, wal_end);
 }
 
 void
 apply_stream_restarted(Apply *apply)
 {
-	ack_restart(&apply->ack);
+	ack_restart(apply->ack);
 	apply->txn_dirtied = false;
 }
 
-Lsn
-apply_flush_lsn(Apply *apply)
+const uint32_t *
+apply_pending(const Apply *apply, size_t *n)
 {
-	Lsn hold = LSN_INVALID;
-	bool has_hold = sched_hold(apply->groups, apply->ngroups, &hold);
+	*n = apply->npending;
+	return apply->pending_xids;
+}
 
-	return ack_flush_lsn(&apply->ack, has_hold, hold);
+const ApplyStats *
+apply_stats(const Apply *apply)
+{
+	return &apply->stats;
 }
 
 void
@@ -575,13 +579,4 @@ apply_lookup_set(Apply *apply, int index, int64_t key, int64_t value)
 {
 	ASSERT(index >= 0 && index < apply->config->nlookups);
 	lookup_set(&apply->lookups[index], key, value);
-}
-
-bool
-apply_is_idle(const Apply *apply)
-{
-	Lsn hold;
-
-	return !apply->ack.in_transaction &&
-	       !sched_hold(apply->groups, apply->ngroups, &hold);
 }

@@ -16,6 +16,9 @@
  * stream; a batch read at the cut is not. The exported snapshot makes the
  * bootstrap exact and saves that second pass, it is not what makes it
  * correct.
+ *
+ * Pipeline: beside sched -> recompute (pages instead of dirty keys). It
+ * must never confirm a position: the stream's ack is the daemon's.
  */
 #include "backfill.h"
 
@@ -30,7 +33,7 @@
 #include "log.h"
 
 /* the class of the session lock that claims a run (the batch lock's + 1) */
-#define BACKFILL_CLAIM_CLASS (RECOMPUTE_LOCK_CLASS + 1)
+#define BACKFILL_CLAIM_CLASS (SESSION_LOCK_CLASS + 1)
 /* a non-terminal log line this often; a progress bar on a terminal */
 #define BACKFILL_LOG_EVERY_US (10 * 1000 * 1000)
 #define BACKFILL_BAR_EVERY_US (200 * 1000)
@@ -56,8 +59,8 @@ static PgconnStatus
 backfill_exec(Backfill *bf, const char *what, const char *sql, int nparams,
               const char *const *values, PgconnResult **res)
 {
-	return pgconn_exec(bf->rc->conn, what, sql, nparams, values, res, NULL,
-	                   NULL, bf->rc->config->statement_timeout_ms + 30 * 1000);
+	return session_exec(recompute_session(bf->rc), what, sql, nparams, values,
+	                    res);
 }
 
 PgconnStatus
@@ -67,15 +70,8 @@ backfill_check(Backfill *bf, bool required)
 	PgconnStatus status;
 	bool ok;
 
-	status = backfill_exec(
-	    bf, "check the backfill tables",
-	    "SELECT pg_catalog.to_regclass('reckon.backfill_runs') IS NOT NULL "
-	    "AND pg_catalog.to_regclass('reckon.backfill_batches') IS NOT NULL "
-	    "AND pg_catalog.has_table_privilege('reckon.backfill_runs', "
-	    "'SELECT, INSERT, DELETE') "
-	    "AND pg_catalog.has_table_privilege('reckon.backfill_batches', "
-	    "'SELECT, INSERT, DELETE')",
-	    0, NULL, &res);
+	status = backfill_exec(bf, "check the backfill tables",
+	                       session_sql("backfill_check"), 0, NULL, &res);
 	if (status != PGCONN_OK)
 	{
 		return status;
@@ -97,24 +93,22 @@ backfill_check(Backfill *bf, bool required)
 
 /*
  * The session advisory lock that claims run_id for this process until it
- * disconnects or finishes the run: fn is pg_try_advisory_lock (*held: got
- * it) or pg_advisory_unlock.
+ * disconnects or finishes the run: name is backfill_claim (*held: got it)
+ * or backfill_release, of sql/.
  */
 static PgconnStatus
-backfill_run_lock(Backfill *bf, const char *fn, int64_t run_id, bool *held)
+backfill_run_lock(Backfill *bf, const char *name, int64_t run_id, bool *held)
 {
 	char class_id[32];
 	char id[32];
-	char sql[96];
 	const char *values[2] = {class_id, id};
 	PgconnResult *res = NULL;
 	PgconnStatus status;
 
 	snprintf(class_id, sizeof(class_id), "%d", BACKFILL_CLAIM_CLASS);
 	snprintf(id, sizeof(id), "%d", (int32_t)run_id);
-	snprintf(sql, sizeof(sql), "SELECT pg_catalog.%s($1::integer, $2::integer)",
-	         fn);
-	status = backfill_exec(bf, "lock a backfill run", sql, 2, values, &res);
+	status = backfill_exec(bf, "lock a backfill run", session_sql(name), 2,
+	                       values, &res);
 	*held = status == PGCONN_OK &&
 	        pgconn_check_shape(res, "lock a backfill run", 1, 1) &&
 	        strcmp(pgconn_result_value(res, 0, 0), "t") == 0;
@@ -127,7 +121,7 @@ backfill_claim(Backfill *bf, int64_t run_id)
 {
 	bool claimed = false;
 	PgconnStatus status =
-	    backfill_run_lock(bf, "pg_try_advisory_lock", run_id, &claimed);
+	    backfill_run_lock(bf, "backfill_claim", run_id, &claimed);
 
 	if (status == PGCONN_OK && !claimed)
 	{
@@ -191,17 +185,8 @@ backfill_load(Backfill *bf, Group *groups, int ngroups)
 	PgconnResult *res = NULL;
 	PgconnStatus status;
 
-	status = backfill_exec(
-	    bf, "load the unfinished backfill runs",
-	    "SELECT r.run_id, r.group_name, "
-	    "coalesce(max(b.last_key), -9223372036854775808), count(b.run_id), "
-	    "coalesce(sum(b.keys), 0) "
-	    "FROM reckon.backfill_runs r "
-	    "LEFT JOIN reckon.backfill_batches b ON b.run_id = r.run_id "
-	    "WHERE r.slot_name = $1 AND r.kind = $2 "
-	    "AND coalesce(r.processor, '') = $3 AND r.finished_at IS NULL "
-	    "GROUP BY r.run_id ORDER BY r.run_id",
-	    3, values, &res);
+	status = backfill_exec(bf, "load the unfinished backfill runs",
+	                       session_sql("backfill_load"), 3, values, &res);
 	if (status == PGCONN_OK &&
 	    !pgconn_check_shape(res, "load the unfinished backfill runs", -1, 5))
 	{
@@ -260,14 +245,9 @@ backfill_plan(Backfill *bf, Group *groups, int ngroups)
 	status = backfill_exec(bf, "plan the backfill", "BEGIN", 0, NULL, NULL);
 	if (status == PGCONN_OK && bf->kind == BACKFILL_BOOTSTRAP)
 	{
-		status =
-		    backfill_exec(bf, "drop the old slot's unfinished bootstrap runs",
-		                  "WITH gone AS (DELETE FROM reckon.backfill_runs "
-		                  "WHERE slot_name = $1 AND kind = 'bootstrap' "
-		                  "AND finished_at IS NULL RETURNING run_id) "
-		                  "DELETE FROM reckon.backfill_batches "
-		                  "WHERE run_id IN (SELECT run_id FROM gone)",
-		                  1, drop, NULL);
+		status = backfill_exec(
+		    bf, "drop the old slot's unfinished bootstrap runs",
+		    session_sql("backfill_drop_bootstrap"), 1, drop, NULL);
 	}
 	for (int i = 0; status == PGCONN_OK && i < ngroups; i++)
 	{
@@ -293,12 +273,9 @@ backfill_plan(Backfill *bf, Group *groups, int ngroups)
 			status = PGCONN_FAIL;
 			break;
 		}
-		status = backfill_exec(
-		    bf, "plan the backfill",
-		    "INSERT INTO reckon.backfill_runs "
-		    "(slot_name, group_name, processor, kind) "
-		    "VALUES ($1, $2, nullif($3, ''), $4) RETURNING run_id",
-		    4, values, &res);
+		status =
+		    backfill_exec(bf, "plan the backfill",
+		                  session_sql("backfill_plan_run"), 4, values, &res);
 		if (status == PGCONN_OK &&
 		    !pgconn_check_shape(res, "plan the backfill", 1, 1))
 		{
@@ -316,7 +293,7 @@ backfill_plan(Backfill *bf, Group *groups, int ngroups)
 		status =
 		    backfill_exec(bf, "plan the backfill", "COMMIT", 0, NULL, NULL);
 	}
-	else if (!pgconn_is_bad(bf->rc->conn))
+	else if (recompute_is_connected(bf->rc))
 	{
 		(void)backfill_exec(bf, "plan the backfill", "ROLLBACK", 0, NULL, NULL);
 	}
@@ -358,6 +335,10 @@ backfill_count(Backfill *bf, const BackfillRun *run)
 	{
 		common_out_of_memory("the backfill count");
 	}
+	/*
+	 * Formatted at run time, as a wrapper around a configured statement
+	 * (its parameters stay $1 and $2): the one place it is written.
+	 */
 	snprintf(sql, len + 64, "SELECT count(*) FROM (\n%.*s\n) AS keys", (int)len,
 	         gc->rescan_keys_sql);
 	snprintf(after, sizeof(after), "%" PRId64, run->after);
@@ -451,17 +432,14 @@ backfill_finish_run(Backfill *bf, BackfillRun *run)
 	PgconnStatus status;
 
 	snprintf(id, sizeof(id), "%" PRId64, run->run_id);
-	status =
-	    backfill_exec(bf, "finish a backfill run",
-	                  "UPDATE reckon.backfill_runs SET finished_at = now() "
-	                  "WHERE run_id = $1",
-	                  1, values, NULL);
+	status = backfill_exec(bf, "finish a backfill run",
+	                       session_sql("backfill_finish_run"), 1, values, NULL);
 	if (status != PGCONN_OK)
 	{
 		return status;
 	}
 	run->is_finished = true;
-	(void)backfill_run_lock(bf, "pg_advisory_unlock", run->run_id, &unlocked);
+	(void)backfill_run_lock(bf, "backfill_release", run->run_id, &unlocked);
 	if (bf->is_tty)
 	{
 		fprintf(stderr, "\r\033[K");
@@ -532,7 +510,7 @@ backfill_one(Backfill *bf, BackfillRun *run, const char **snapshot,
 			backfill_progress(bf, run, false);
 			continue;
 		}
-		if (pgconn_is_bad(bf->rc->conn))
+		if (!recompute_is_connected(bf->rc))
 		{
 			return PGCONN_RETRY;
 		}
@@ -544,7 +522,7 @@ backfill_one(Backfill *bf, BackfillRun *run, const char **snapshot,
 			         "snapshots; the stream recomputes whatever changed "
 			         "after the slot's consistent point",
 			         run->group->config->name, run->after,
-			         pgconn_last_sqlstate(bf->rc->conn));
+			         session_last_sqlstate(recompute_session(bf->rc)));
 			*snapshot = NULL;
 			bf->snapshot_fallbacks++;
 			continue;

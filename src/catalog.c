@@ -9,29 +9,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "embedded.h"
+
 #define LOG_MODULE "catalog"
 #include "log.h"
 
-/*
- * For SCHEMA.TABLE and COLUMN: whether the table exists, the column's type
- * (NULL when there is no such column), the table's replica identity, and
- * whether the column is in the replica identity's index (the primary key
- * under DEFAULT). Names are parameters and format('%I') quotes them, so a
- * configured name can never be read as SQL.
- */
-static const char catalog_sql[] =
-    "SELECT c.oid IS NOT NULL, t.typname, r.relreplident, "
-    "coalesce(("
-    "SELECT a.attnum = ANY (i.indkey) FROM pg_catalog.pg_index i "
-    "WHERE i.indrelid = c.oid AND (CASE r.relreplident "
-    "WHEN 'd' THEN i.indisprimary WHEN 'i' THEN i.indisreplident "
-    "ELSE false END)), false) "
-    "FROM (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::text, "
-    "$2::text)) AS oid) c "
-    "LEFT JOIN pg_catalog.pg_class r ON r.oid = c.oid "
-    "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
-    "AND a.attname = $3::text AND a.attnum > 0 AND NOT a.attisdropped "
-    "LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid";
+/* sql/catalog_column.sql: the catalog's facts about one column */
+static const char *
+catalog_sql(void)
+{
+	const char *sql = embedded_find(embedded_sql, "catalog_column");
+
+	ASSERT(sql != NULL);
+	return sql;
+}
 
 /* the types apply.c can read a key from (decode_column_int64) */
 static bool
@@ -59,7 +50,7 @@ catalog_check_column(Pgconn *conn, const char *where, const char *schema,
 	const char *identity;
 	const char *in_identity;
 
-	status = pgconn_exec(conn, "catalog check", catalog_sql, 3, values, &res,
+	status = pgconn_exec(conn, "catalog check", catalog_sql(), 3, values, &res,
 	                     NULL, NULL, 60 * 1000);
 	if (status != PGCONN_OK)
 	{

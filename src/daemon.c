@@ -4,6 +4,14 @@
  * runs, daemon_wait() keeps reading the stream and answering keepalives, so
  * a long recompute never trips wal_sender_timeout. The stream only fills
  * dirty sets; batches are started here and nowhere else.
+ *
+ * Pipeline: it ties stream -> decode -> apply -> dirty -> sched ->
+ * recompute -> ack together, owning each stage's state (Apply and Ack side
+ * by side) and reading it only through the stages' functions. It must
+ * never compute a position to confirm itself (ack.c does), nor run SQL
+ * other than through a stage (session, recompute, slot, catalog,
+ * heartbeat). The reload (reload.c), the backfills (backfill_run.c) and
+ * the report (report.c) live beside it.
  */
 #include "daemon.h"
 
@@ -13,18 +21,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #define LOG_MODULE "daemon"
+#include "ack.h"
 #include "apply.h"
-#include "backfill.h"
+#include "backfill_run.h"
 #include "catalog.h"
-#include "config_reload.h"
+#include "heartbeat.h"
 #include "http.h"
+#include "loaders.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
 #include "recompute.h"
+#include "reload.h"
+#include "report.h"
+#include "session.h"
 #include "slot.h"
 #include "stream.h"
 #include "trending.h"
@@ -33,22 +45,6 @@
 #define DAEMON_PUBLISH_US (100 * 1000)
 /* A busy slot's holder is logged when the wait starts, then this often. */
 #define DAEMON_BUSY_LOG_US (10 * 1000 * 1000)
-/* Client-side bound of the heartbeat statement (it does no real work). */
-#define DAEMON_HEARTBEAT_TIMEOUT_MS (10 * 1000)
-
-/*
- * The heartbeat: a non-transactional logical message, so wal2json sends it
- * on its own, outside any B..C, as soon as its WAL is flushed. A statement
- * without a transaction id commits asynchronously, and in PostgreSQL 15
- * (pg_logical_emit_message has no flush argument before 17) its record
- * would then wait for the WAL writer (up to wal_writer_delay, 200 ms): the
- * latency would mostly measure that. pg_current_xact_id() gives the
- * statement an xid, so its commit flushes the message at once, as a real
- * commit is; the empty transaction itself is not decoded.
- */
-static const char daemon_heartbeat_sql[] =
-    "SELECT pg_catalog.pg_logical_emit_message(false, '" APPLY_HEARTBEAT_PREFIX
-    "', $1) FROM pg_catalog.pg_current_xact_id()";
 
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t reload_requested = 0;
@@ -75,11 +71,9 @@ typedef struct Daemon
 	Http *http;             /* owned; NULL when metrics_addr is "" */
 	bool was_streaming;     /* for counting reconnects */
 	bool is_ready_notified; /* READY=1 sent to the service manager */
-	Processor procs[CONFIG_PROCESSORS_MAX];
-	int nprocs;
-	Group groups[CONFIG_PROCESSORS_MAX];
-	int ngroups;
+	Pipeline pipe;          /* the processors and groups */
 	Apply apply;
+	Ack ack;        /* the confirmable position; apply reports to it */
 	Stream *stream; /* owned */
 	Recompute rc;
 	bool is_fatal; /* the stream hit something it cannot pass */
@@ -92,14 +86,16 @@ typedef struct Daemon
 	int64_t sql_retry_us;
 	int64_t stats_due_us;
 	int64_t endpos_poke_us;
-	pid_t trending_pid; /* the running trending job, or 0 */
-	int trending_fd;    /* its TrendingResult pipe */
-	int64_t trending_started_us;
-	int64_t trending_due_us;
-	int64_t heartbeat_due_us;
-	/* the heartbeat statement failed in a way a retry cannot fix */
-	bool is_heartbeat_off;
+	TrendingJob trending; /* the hourly job's child */
+	Heartbeat heartbeat;
 } Daemon;
+
+/* The recompute session's connection, for the slot and catalog queries. */
+static Pgconn *
+daemon_conn(Daemon *d)
+{
+	return session_conn(recompute_session(&d->rc));
+}
 
 static bool
 daemon_on_data(void *arg, Lsn lsn, const char *data, size_t len)
@@ -122,7 +118,7 @@ daemon_flush_lsn(void *arg)
 {
 	Daemon *d = arg;
 
-	return apply_flush_lsn(&d->apply);
+	return ack_flush_lsn(&d->ack);
 }
 
 /*
@@ -134,9 +130,12 @@ static bool
 daemon_can_read(void *arg)
 {
 	Daemon *d = arg;
+	size_t npending;
 
-	return !sched_is_full(d->groups, d->ngroups, d->config->dirty_keys_max) &&
-	       (int64_t)d->apply.npending < d->config->dirty_keys_max;
+	(void)apply_pending(&d->apply, &npending);
+	return !sched_is_full(d->pipe.groups, d->pipe.ngroups,
+	                      d->config->dirty_keys_max) &&
+	       (int64_t)npending < d->config->dirty_keys_max;
 }
 
 /*
@@ -149,37 +148,6 @@ daemon_confirmed(const Daemon *d)
 	Lsn sent = stream_sent_flush_lsn(d->stream);
 
 	return sent > d->start_confirmed ? sent : d->start_confirmed;
-}
-
-/* The processors' and groups' figures into the snapshot. */
-static void
-daemon_metrics_processors(Daemon *d, MetricsSnapshot *m)
-{
-	m->nprocs = d->nprocs;
-	for (int i = 0; i < d->nprocs; i++)
-	{
-		const Processor *p = &d->procs[i];
-		const Group *g = &d->groups[p->config->group];
-		MetricsProcessor *mp = &m->procs[i];
-
-		snprintf(mp->id, sizeof(mp->id), "%s", p->config->id);
-		snprintf(mp->challenge, sizeof(mp->challenge), "%s",
-		         p->config->challenge_id);
-		snprintf(mp->group, sizeof(mp->group), "%s", g->config->name);
-		mp->dirty_keys = (int64_t)g->dirty.count;
-		mp->batches = p->runs;
-		mp->users = p->keys_done;
-		mp->rows = p->rows_written;
-		mp->completions = p->completions;
-		mp->duration = p->duration;
-	}
-	m->ngroups = d->ngroups;
-	for (int i = 0; i < d->ngroups; i++)
-	{
-		snprintf(m->groups[i].name, sizeof(m->groups[i].name), "%s",
-		         d->groups[i].config->name);
-		m->groups[i].failures = d->groups[i].failures;
-	}
 }
 
 /*
@@ -207,18 +175,17 @@ daemon_publish(Daemon *d, bool force)
 	m->is_sql_connected = recompute_is_connected(&d->rc);
 	m->is_streaming =
 	    d->stream != NULL && stream_is_connected(d->stream) && !d->is_fatal;
-	m->received = d->apply.ack.received;
+	m->received = ack_received(&d->ack);
 	m->flushed = d->stream != NULL ? daemon_confirmed(d) : d->start_confirmed;
 	m->server_end = d->stream != NULL ? stream_server_lsn(d->stream) : 0;
-	m->is_caught_up = apply_is_idle(&d->apply) && m->received >= m->server_end;
-	m->last_commit_unix_us = d->apply.last_commit_us;
-	m->transactions = d->apply.transactions;
+	m->is_caught_up = ack_is_idle(&d->ack) && m->received >= m->server_end;
+	m->last_commit_unix_us = apply_stats(&d->apply)->last_commit_us;
+	m->transactions = apply_stats(&d->apply)->transactions;
 	m->has_read_server = d->config->read_dsn != NULL;
-	m->read_batches = d->rc.replica.batches;
-	m->read_fallbacks = d->rc.replica.fallbacks;
+	replica_counts(recompute_replica(&d->rc), &m->read_batches,
+	               &m->read_fallbacks);
 	m->ntables = 0;
-	for (int i = 0; d->apply.config != NULL &&
-	                apply_table_counts(&d->apply, i, &schema, &table, &counts);
+	for (int i = 0; apply_table_counts(&d->apply, i, &schema, &table, &counts);
 	     i++)
 	{
 		MetricsTable *t = &m->tables[m->ntables++];
@@ -226,7 +193,7 @@ daemon_publish(Daemon *d, bool force)
 		snprintf(t->name, sizeof(t->name), "%s.%s", schema, table);
 		memcpy(t->counts, counts, sizeof(t->counts));
 	}
-	daemon_metrics_processors(d, m);
+	report_metrics(&d->pipe, m);
 	metrics_publish(m);
 }
 
@@ -243,7 +210,7 @@ daemon_start_slot_error(Daemon *d)
 	SlotInfo info;
 
 	if (error != STREAM_SLOT_OK || !recompute_is_connected(&d->rc) ||
-	    slot_inspect(d->rc.conn, d->config->slot, &info) != PGCONN_OK)
+	    slot_inspect(daemon_conn(d), d->config->slot, &info) != PGCONN_OK)
 	{
 		return error;
 	}
@@ -312,6 +279,14 @@ daemon_handle_stream_state(Daemon *d, StreamState state)
 	}
 }
 
+/* The stats line (report.c), from the loop and at the end. */
+static void
+daemon_stats(Daemon *d)
+{
+	report_stats(d->config, &d->pipe, &d->ack, apply_stats(&d->apply),
+	             stream_server_lsn(d->stream), recompute_replica(&d->rc));
+}
+
 /* PgconnWaitFn: serve the stream while the recompute connection works. */
 static void
 daemon_wait(void *arg, int fd, int64_t timeout_ms)
@@ -344,7 +319,7 @@ daemon_slot_holder(Daemon *d, char *buf, size_t size)
 		snprintf(buf, size, "another process (the SQL connection is down)");
 		return;
 	}
-	slot_describe_holder(d->rc.conn, d->config->slot, buf, size);
+	slot_describe_holder(daemon_conn(d), d->config->slot, buf, size);
 	if (strcmp(buf, "no process") == 0)
 	{
 		snprintf(buf, size, "a process that has released it since");
@@ -472,23 +447,6 @@ daemon_try_stream(Daemon *d, int64_t now_us)
 	daemon_handle_stream_state(d, STREAM_LOST);
 }
 
-/* The SQLSTATE class of the recompute connection's last error. */
-static const char *
-daemon_error_class(const Recompute *rc, char *buf)
-{
-	const char *state =
-	    rc->conn != NULL ? pgconn_last_sqlstate(rc->conn) : NULL;
-
-	if (state == NULL || strlen(state) < 2 || pgconn_is_bad(rc->conn))
-	{
-		return "connection";
-	}
-	buf[0] = state[0];
-	buf[1] = state[1];
-	buf[2] = '\0';
-	return buf;
-}
-
 static void
 daemon_try_sql(Daemon *d, int64_t now_us)
 {
@@ -498,7 +456,7 @@ daemon_try_sql(Daemon *d, int64_t now_us)
 	{
 		return;
 	}
-	status = recompute_connect(&d->rc, d->procs, d->nprocs);
+	status = recompute_connect(&d->rc, d->pipe.procs, d->pipe.nprocs);
 	if (status == PGCONN_OK)
 	{
 		d->sql_failures = 0;
@@ -514,145 +472,71 @@ daemon_try_sql(Daemon *d, int64_t now_us)
 	                 1000;
 }
 
+/* A batch failed: its keys stay in flight and hold the ack back. */
 static void
-daemon_run_batch(Daemon *d, Group *g)
+daemon_batch_failed(Daemon *d, Group *g, const Batch *batch)
 {
-	Batch *batch = sched_take(g, d->apply.ack.received);
-	PgconnStatus status = recompute_run(&d->rc, g, batch, &d->apply);
-
-	if (status == PGCONN_OK)
-	{
-		if (sched_done(g))
-		{
-			log_info("group \"%s\": rescan done, %" PRId64 " keys "
-			         "recomputed after the TRUNCATE",
-			         g->config->name, g->rescan_keys_done);
-		}
-		return;
-	}
-	/* error already logged; the keys stay in flight and hold the ack */
 	char class_[3];
 
 	metrics_count_error(d->metrics, METRICS_SOURCE_RECOMPUTE,
-	                    daemon_error_class(&d->rc, class_));
+	                    session_error_class(recompute_session(&d->rc), class_));
 	int64_t delay_ms =
 	    sched_failed(g, common_monotonic_us(), d->config->retry_min_ms,
 	                 d->config->retry_max_ms);
 	log_warn("group \"%s\": batch of %d keys failed (attempt %d), "
 	         "retrying in %lld ms",
-	         g->config->name, batch->nkeys, g->failures, (long long)delay_ms);
-	if (g->failures >= 5 && g->failures % 5 == 0)
+	         sched_group_name(g), batch->nkeys, sched_group_failures(g),
+	         (long long)delay_ms);
+	if (sched_group_failures(g) >= 5 && sched_group_failures(g) % 5 == 0)
 	{
 		log_error("group \"%s\" has failed %d times in a row; its keys stay "
 		          "dirty and the acknowledged position cannot pass them",
-		          g->config->name, g->failures);
+		          sched_group_name(g), sched_group_failures(g));
 	}
 }
 
 /*
- * daemon_heartbeat: emit a heartbeat when one is due. Between batches the
- * SQL connection is idle; while the statement runs, daemon_wait() serves
- * the stream as during a recompute, so our own message may come back
- * before the statement's result does. A failure only costs this beat: a
- * bad connection is reconnected by daemon_try_sql(), and an error a retry
- * cannot fix (no permission) turns heartbeats off.
+ * One batch of g: the commits it acknowledges made visible first (then
+ * apply forgets them), then recompute runs it; sched marks it done.
+ */
+static void
+daemon_run_batch(Daemon *d, Group *g)
+{
+	Batch *batch = sched_take(g, ack_received(&d->ack));
+	size_t npending;
+	const uint32_t *pending = apply_pending(&d->apply, &npending);
+	PgconnStatus status = recompute_wait_visible(&d->rc, pending, npending);
+
+	if (status == PGCONN_OK)
+	{
+		apply_pending_consume(&d->apply, npending);
+		status = recompute_run(&d->rc, g, batch);
+	}
+	if (status != PGCONN_OK)
+	{
+		/* error already logged */
+		daemon_batch_failed(d, g, batch);
+		return;
+	}
+	if (sched_done(g))
+	{
+		log_info("group \"%s\": rescan done, %" PRId64 " keys "
+		         "recomputed after the TRUNCATE",
+		         sched_group_name(g), sched_rescan_keys_done(g));
+	}
+}
+
+/*
+ * daemon_heartbeat: emit a heartbeat when one is due (heartbeat.c), with
+ * both connections up: while its statement runs, daemon_wait() serves the
+ * stream as during a recompute.
  */
 static void
 daemon_heartbeat(Daemon *d, int64_t now_us)
 {
-	char sent_us[32];
-	const char *values[1] = {sent_us};
-	PgconnStatus status;
-
-	if (d->config->heartbeat_interval_ms == 0 || d->is_heartbeat_off ||
-	    now_us < d->heartbeat_due_us || !recompute_is_connected(&d->rc) ||
-	    !stream_is_connected(d->stream))
-	{
-		return;
-	}
-	d->heartbeat_due_us = now_us + d->config->heartbeat_interval_ms * 1000;
-	snprintf(sent_us, sizeof(sent_us), "%" PRId64, common_now_us());
-	status =
-	    pgconn_exec(d->rc.conn, "heartbeat", daemon_heartbeat_sql, 1, values,
-	                NULL, daemon_wait, d, DAEMON_HEARTBEAT_TIMEOUT_MS);
-	if (status != PGCONN_OK)
-	{
-		char class_[3];
-
-		metrics_count_error(d->metrics, METRICS_SOURCE_HEARTBEAT,
-		                    daemon_error_class(&d->rc, class_));
-	}
-	if (status == PGCONN_FAIL)
-	{
-		log_error("heartbeats are off until reckon restarts: the heartbeat "
-		          "statement failed (see above)");
-		d->is_heartbeat_off = true;
-	}
-}
-
-static void
-daemon_stats(Daemon *d)
-{
-	struct rusage usage;
-	char per[1024];
-	char heartbeat[160] = ""; /* and the read server's counts */
-	size_t used = 0;
-	const Processor *slowest = NULL;
-
-	per[0] = '\0';
-	for (int i = 0; i < d->ngroups; i++)
-	{
-		const Group *g = &d->groups[i];
-
-		used += (size_t)snprintf(per + used, sizeof(per) - used, "%s%s=%zu",
-		                         i ? " " : "", g->config->name, g->dirty.count);
-		if (g->config->saturated_sql != NULL && used < sizeof(per))
-		{
-			used += (size_t)snprintf(per + used, sizeof(per) - used,
-			                         " (saturated %zu, inserts skipped %" PRId64
-			                         ")",
-			                         g->saturated.count, g->saturated_skips);
-		}
-		if (used >= sizeof(per))
-		{
-			used = sizeof(per) - 1;
-		}
-	}
-	for (int i = 0; i < d->nprocs; i++)
-	{
-		if (slowest == NULL || d->procs[i].slowest_us > slowest->slowest_us)
-		{
-			slowest = &d->procs[i];
-		}
-	}
-	getrusage(RUSAGE_SELF, &usage);
-	if (d->apply.has_heartbeat)
-	{
-		snprintf(heartbeat, sizeof(heartbeat), ", heartbeat latency %.1f ms",
-		         (double)d->apply.heartbeat_latency_us / 1000.0);
-	}
-	if (d->config->read_dsn != NULL)
-	{
-		size_t len = strlen(heartbeat);
-
-		snprintf(heartbeat + len, sizeof(heartbeat) - len,
-		         ", reads on the standby %" PRId64 " on the primary %" PRId64,
-		         d->rc.replica.batches, d->rc.replica.fallbacks);
-	}
-	log_info("stats: received %X/%X flushed %X/%X server %X/%X messages %lld "
-	         "dirty %zu (%s) slowest %s %.1f ms, peak RSS %ld kB%s",
-	         LSN_FORMAT_ARGS(d->apply.ack.received),
-	         LSN_FORMAT_ARGS(d->apply.ack.flushed),
-	         LSN_FORMAT_ARGS(stream_server_lsn(d->stream)),
-	         (long long)d->apply.messages,
-	         sched_dirty_total(d->groups, d->ngroups), per,
-	         slowest ? slowest->config->id : "-",
-	         slowest ? (double)slowest->slowest_us / 1000.0 : 0.0,
-	         usage.ru_maxrss, heartbeat);
-	for (int i = 0; i < d->nprocs; i++)
-	{
-		d->procs[i].slowest_us = 0;
-	}
+	heartbeat_tick(
+	    &d->heartbeat, d->config, recompute_session(&d->rc), d->metrics, now_us,
+	    recompute_is_connected(&d->rc) && stream_is_connected(d->stream));
 }
 
 /*
@@ -668,11 +552,11 @@ daemon_endpos_reached(Daemon *d, int64_t now_us)
 		return false;
 	}
 	if (stream_sent_flush_lsn(d->stream) >= d->config->endpos ||
-	    apply_flush_lsn(&d->apply) >= d->config->endpos)
+	    ack_flush_lsn(&d->ack) >= d->config->endpos)
 	{
 		return true;
 	}
-	if (apply_is_idle(&d->apply) && now_us >= d->endpos_poke_us)
+	if (ack_is_idle(&d->ack) && now_us >= d->endpos_poke_us)
 	{
 		d->endpos_poke_us = now_us + 100 * 1000;
 		if (!stream_send_status(d->stream, true))
@@ -698,9 +582,9 @@ daemon_idle_timeout_ms(Daemon *d, int64_t now_us, int64_t wait_us)
 		timeout_us = d->stats_due_us - now_us;
 	}
 	if (d->config->heartbeat_interval_ms > 0 &&
-	    d->heartbeat_due_us - now_us < timeout_us)
+	    d->heartbeat.due_us - now_us < timeout_us)
 	{
-		timeout_us = d->heartbeat_due_us - now_us;
+		timeout_us = d->heartbeat.due_us - now_us;
 	}
 	if (d->config->endpos != LSN_INVALID && timeout_us > 100 * 1000)
 	{
@@ -711,107 +595,6 @@ daemon_idle_timeout_ms(Daemon *d, int64_t now_us, int64_t wait_us)
 		timeout_us = 0;
 	}
 	return (timeout_us + 999) / 1000;
-}
-
-/* One line per group: which changes feed which challenges. */
-static void
-daemon_log_group(const Config *config, const Group *g)
-{
-	char members[512];
-	char sources[1024];
-	size_t used = 0;
-
-	members[0] = '\0';
-	sources[0] = '\0';
-	for (int m = 0; m < g->nmembers && used < sizeof(members); m++)
-	{
-		used +=
-		    (size_t)snprintf(members + used, sizeof(members) - used, "%s%s",
-		                     m ? "," : "", g->members[m]->config->challenge_id);
-	}
-	used = 0;
-	for (int r = 0; r < g->config->nrules && used < sizeof(sources); r++)
-	{
-		const ConfigRule *rule = &g->config->rules[r];
-
-		used += (size_t)snprintf(
-		    sources + used, sizeof(sources) - used, "%s%s.%s.%s%s%s",
-		    r ? ", " : "", rule->schema, rule->table, rule->column,
-		    rule->lookup >= 0 ? " -> " : "",
-		    rule->lookup >= 0 ? config->lookups[rule->lookup].name : "");
-	}
-	log_info("group \"%s\" feeds %s from %s (window %lld ms, batch %d)",
-	         g->config->name, members, sources, (long long)g->config->window_ms,
-	         g->config->batch_size);
-}
-
-/* With a read server: where each processor reads. */
-static void
-daemon_log_reads(const Config *config)
-{
-	char *redacted;
-
-	if (config->read_dsn == NULL)
-	{
-		return;
-	}
-	redacted = pgconn_redact(config->read_dsn);
-	log_info("read server: \"%s\", fenced at each batch's commits for at "
-	         "most %lld ms",
-	         redacted != NULL ? redacted : "",
-	         (long long)config->read_fence_timeout_ms);
-	free(redacted);
-	for (int i = 0; i < config->nprocessors; i++)
-	{
-		const ConfigProcessor *p = &config->processors[i];
-
-		if (p->read_sql_text == NULL)
-		{
-			log_warn("processor \"%s\" has no read statement (read_sql): "
-			         "it reads on the primary",
-			         p->id);
-		}
-	}
-}
-
-/*
- * The trending job runs in a child on its own clock: never two at once,
- * and never in the way of the stream (see trending.h).
- */
-static void
-daemon_trending(Daemon *d, int64_t now_us)
-{
-	TrendingResult result;
-	MetricsSnapshot *m = d->metrics;
-
-	if (d->trending_pid > 0 &&
-	    trending_reap(d->trending_pid, d->trending_fd, &result))
-	{
-		d->trending_pid = 0;
-		m->trending_runs++;
-		m->trending_failures += result.ok ? 0 : 1;
-		m->trending_upserted += result.upserted;
-		m->trending_pruned += result.pruned;
-		metrics_histogram_observe(&m->trending_duration,
-		                          METRICS_BUCKETS_TRENDING,
-		                          now_us - d->trending_started_us);
-		if (!result.ok)
-		{
-			metrics_count_error(m, METRICS_SOURCE_TRENDING, "exit");
-		}
-	}
-	if (d->config->trending_interval_ms == 0 || d->trending_pid > 0 ||
-	    now_us < d->trending_due_us)
-	{
-		return;
-	}
-	d->trending_due_us = now_us + d->config->trending_interval_ms * 1000;
-	d->trending_started_us = now_us;
-	d->trending_pid = trending_spawn(d->config, &d->trending_fd);
-	if (d->trending_pid < 0)
-	{
-		d->trending_pid = 0;
-	}
 }
 
 /* Timers whose interval a reload changed start again from now. */
@@ -826,104 +609,11 @@ daemon_reload_clocks(Daemon *d, const Config *next)
 	}
 	if (next->trending_interval_ms != d->config->trending_interval_ms)
 	{
-		d->trending_due_us = now_us + next->trending_interval_ms * 1000;
+		d->trending.due_us = now_us + next->trending_interval_ms * 1000;
 	}
 	if (next->heartbeat_interval_ms != d->config->heartbeat_interval_ms)
 	{
-		d->heartbeat_due_us = now_us;
-	}
-}
-
-/* The reloaded processors, with the counters of those that stay. */
-static void
-daemon_reload_processors(const Daemon *d, const Config *next, Processor *procs)
-{
-	for (int i = 0; i < next->nprocessors; i++)
-	{
-		procs[i] = (Processor){.config = &next->processors[i]};
-		for (int j = 0; j < d->nprocs; j++)
-		{
-			if (strcmp(d->procs[j].config->id, next->processors[i].id) == 0)
-			{
-				procs[i] = d->procs[j];
-				procs[i].config = &next->processors[i];
-			}
-		}
-	}
-	for (int j = 0; j < d->nprocs; j++)
-	{
-		bool is_kept = false;
-
-		for (int i = 0; i < next->nprocessors; i++)
-		{
-			is_kept |=
-			    strcmp(d->procs[j].config->id, next->processors[i].id) == 0;
-		}
-		if (!is_kept)
-		{
-			log_info("reload: processor \"%s\" removed",
-			         d->procs[j].config->id);
-		}
-	}
-}
-
-/*
- * The reloaded groups: one that keeps its name keeps its state (dirty and
- * in-flight keys, failures, saturated keys, a rescan), its rules being the
- * same (config_reload_check); a new one starts empty, from the changes
- * received after the reload; one that is gone drops its keys, which then
- * hold the acknowledged position back no more.
- */
-static void
-daemon_reload_groups(Daemon *d, const Config *next, Group *groups)
-{
-	bool is_moved[CONFIG_PROCESSORS_MAX] = {false};
-
-	for (int i = 0; i < next->ngroups; i++)
-	{
-		const ConfigGroup *c = &next->groups[i];
-		int from = -1;
-
-		for (int j = 0; j < d->ngroups; j++)
-		{
-			from = strcmp(d->groups[j].config->name, c->name) == 0 ? j : from;
-		}
-		if (from < 0)
-		{
-			sched_group_init(&groups[i], c);
-			log_info("reload: group \"%s\" added", c->name);
-		}
-		else
-		{
-			const ConfigGroup *was = d->groups[from].config;
-
-			if (was->window_ms != c->window_ms ||
-			    was->batch_size != c->batch_size)
-			{
-				log_info("reload: group \"%s\": window %lld -> %lld ms, "
-				         "batch_size %d -> %d",
-				         c->name, (long long)was->window_ms,
-				         (long long)c->window_ms, was->batch_size,
-				         c->batch_size);
-			}
-			groups[i] = d->groups[from];
-			groups[i].config = c;
-			is_moved[from] = true;
-		}
-		groups[i].nmembers = 0;
-		for (int m = 0; m < c->nmembers; m++)
-		{
-			groups[i].members[groups[i].nmembers++] = &d->procs[c->members[m]];
-		}
-	}
-	for (int j = 0; j < d->ngroups; j++)
-	{
-		if (!is_moved[j])
-		{
-			log_info("reload: group \"%s\" removed, %zu dirty keys dropped",
-			         d->groups[j].config->name, d->groups[j].dirty.count);
-			sched_group_free(&d->groups[j]);
-		}
+		d->heartbeat.due_us = now_us;
 	}
 }
 
@@ -933,52 +623,20 @@ daemon_reload_groups(Daemon *d, const Config *next, Group *groups)
  * the position, the lookups and the dirty keys of the groups that stay are
  * kept. A configuration that is not valid, changes what only a restart
  * can, or whose statements do not prepare is refused, and the running one
- * stays, with the reason logged.
+ * stays, with the reason logged (reload.c).
  */
 static void
 daemon_reload(Daemon *d)
 {
-	Config *next = calloc(1, sizeof(Config));
-	Processor *procs = calloc(CONFIG_PROCESSORS_MAX, sizeof(Processor));
-	Group *groups = calloc(CONFIG_PROCESSORS_MAX, sizeof(Group));
-	char why[512];
-	PgconnStatus status = PGCONN_FAIL;
+	Config *next;
 
 	reload_requested = 0;
-	if (next == NULL || procs == NULL || groups == NULL)
-	{
-		common_out_of_memory("reload");
-	}
 	(void)notify_send("RELOADING=1\nSTATUS=reloading the configuration");
 	log_info("SIGHUP: reloading the configuration");
-	if (!d->load(d->load_arg, next))
+	next = reload_configure(d->config, d->load, d->load_arg, &d->pipe, &d->rc);
+	if (next != NULL)
 	{
-		snprintf(why, sizeof(why), "it is not valid (see above)");
-	}
-	else if (config_reload_check(d->config, next, why, sizeof(why)))
-	{
-		daemon_reload_processors(d, next, procs);
-		status = recompute_reprepare(&d->rc, next, d->procs, d->nprocs, procs,
-		                             next->nprocessors);
-		snprintf(why, sizeof(why), "%s",
-		         status == PGCONN_FAIL ? "a statement does not prepare (see "
-		                                 "above)"
-		                               : "the SQL connection is down; send "
-		                                 "SIGHUP again once it is back");
-	}
-	if (status != PGCONN_OK)
-	{
-		log_error("reload refused: %s; the running configuration stays", why);
-		config_free(next);
-		free(next);
-	}
-	else
-	{
-		memcpy(d->procs, procs, sizeof(Processor) * CONFIG_PROCESSORS_MAX);
-		d->nprocs = next->nprocessors;
-		daemon_reload_groups(d, next, groups);
-		memcpy(d->groups, groups, sizeof(Group) * CONFIG_PROCESSORS_MAX);
-		d->ngroups = next->ngroups;
+		ack_watch(&d->ack, d->pipe.groups, d->pipe.ngroups);
 		apply_reconfigure(&d->apply, next);
 		stream_set_config(d->stream, next);
 		daemon_reload_clocks(d, next);
@@ -995,86 +653,8 @@ daemon_reload(Daemon *d)
 		         "groups",
 		         next->source, next->nprocessors, next->ngroups);
 	}
-	free(procs);
-	free(groups);
 	(void)notify_send("READY=1\nSTATUS=streaming");
 	daemon_publish(d, true);
-}
-
-/*
- * A new slot: the backfill's runs are planned (committed) before the slot
- * exists, so a crash at any later point leaves runs that the next start
- * resumes; then the slot is created on the replication connection with an
- * exported snapshot, and every key of every group is recomputed from that
- * snapshot while the connection holds it. The stream then starts on that
- * connection at the slot's consistent point: what the snapshot saw is
- * backfilled, everything after comes from the stream.
- */
-static int
-daemon_create_slot(Daemon *d, Lsn *consistent)
-{
-	bool is_backfill = !d->config->backfill_none;
-	char snapshot[64] = "";
-	Backfill bf;
-	PgconnStatus status;
-
-	backfill_init(&bf, &d->rc, d->config->slot, BACKFILL_BOOTSTRAP, NULL,
-	              &stop_requested);
-	if (is_backfill)
-	{
-		status = backfill_check(&bf, true);
-		if (status == PGCONN_OK)
-		{
-			status = backfill_plan(&bf, d->groups, d->ngroups);
-		}
-		if (status != PGCONN_OK)
-		{
-			return status == PGCONN_FAIL ? EXIT_CODE_USAGE : EXIT_CODE_RUNTIME;
-		}
-	}
-	if (stream_create_slot(d->stream, is_backfill, snapshot, sizeof(snapshot),
-	                       consistent) != PGCONN_OK)
-	{
-		return EXIT_CODE_RUNTIME;
-	}
-	if (!is_backfill)
-	{
-		log_info("backfill none: the slot starts from now; changes committed "
-		         "before %X/%X are not recomputed (reckon backfill does it "
-		         "later)",
-		         LSN_FORMAT_ARGS(*consistent));
-		return EXIT_CODE_OK;
-	}
-	status = backfill_execute(&bf, snapshot);
-	return status == PGCONN_OK || stop_requested ? EXIT_CODE_OK
-	                                             : EXIT_CODE_RUNTIME;
-}
-
-/*
- * An existing slot whose bootstrap backfill did not finish (reckon was
- * killed or stopped during it): finish it before streaming, each batch
- * from a fresh snapshot (see backfill.c for why that is safe). Without the
- * state tables there is nothing to resume.
- */
-static int
-daemon_resume_backfill(Daemon *d)
-{
-	Backfill bf;
-	PgconnStatus status;
-
-	backfill_init(&bf, &d->rc, d->config->slot, BACKFILL_BOOTSTRAP, NULL,
-	              &stop_requested);
-	if (backfill_check(&bf, false) != PGCONN_OK)
-	{
-		return EXIT_CODE_OK;
-	}
-	status = backfill_load(&bf, d->groups, d->ngroups);
-	if (status == PGCONN_OK && bf.nruns > 0)
-	{
-		status = backfill_execute(&bf, NULL);
-	}
-	return status == PGCONN_OK || stop_requested ? EXIT_CODE_OK
-	                                             : EXIT_CODE_RUNTIME;
 }
 
 /*
@@ -1096,23 +676,24 @@ daemon_setup(Daemon *d)
 	int code;
 
 	recompute_init(&d->rc, d->config, daemon_wait, d);
-	if (recompute_connect(&d->rc, d->procs, d->nprocs) != PGCONN_OK)
+	if (recompute_connect(&d->rc, d->pipe.procs, d->pipe.nprocs) != PGCONN_OK)
 	{
 		return EXIT_CODE_RUNTIME;
 	}
-	status = catalog_check(d->rc.conn, d->config);
+	status = catalog_check(daemon_conn(d), d->config);
 	if (status != PGCONN_OK)
 	{
 		return status == PGCONN_FAIL ? EXIT_CODE_USAGE : EXIT_CODE_RUNTIME;
 	}
 	d->stream = stream_create(d->config, cb, d);
-	if (slot_inspect(d->rc.conn, d->config->slot, &slot) != PGCONN_OK)
+	if (slot_inspect(daemon_conn(d), d->config->slot, &slot) != PGCONN_OK)
 	{
 		return EXIT_CODE_RUNTIME;
 	}
 	if (!slot.exists && d->config->create_slot)
 	{
-		code = daemon_create_slot(d, &confirmed);
+		code = backfill_run_bootstrap(d->config, &d->rc, &d->pipe, d->stream,
+		                              &confirmed, &stop_requested);
 	}
 	else if (!slot_check(&slot, d->config->slot, &confirmed))
 	{
@@ -1120,28 +701,30 @@ daemon_setup(Daemon *d)
 	}
 	else
 	{
-		code = daemon_resume_backfill(d);
+		code =
+		    backfill_run_resume(d->config, &d->rc, &d->pipe, &stop_requested);
 	}
 	if (code != EXIT_CODE_OK || stop_requested)
 	{
 		return code;
 	}
 	d->start_confirmed = confirmed;
-	if (!apply_init(&d->apply, d->config, d->groups, d->ngroups, confirmed))
+	ack_init(&d->ack, confirmed);
+	ack_watch(&d->ack, d->pipe.groups, d->pipe.ngroups);
+	if (!apply_init(&d->apply, d->config, d->pipe.groups, d->pipe.ngroups,
+	                &d->ack))
 	{
 		return EXIT_CODE_RUNTIME;
 	}
 	/* before the stream starts, so no batch is in flight yet */
-	if (recompute_load_lookups(&d->rc, &d->apply, confirmed) != PGCONN_OK ||
-	    recompute_seed_saturated(&d->rc, d->groups, d->ngroups) != PGCONN_OK)
+	if (loaders_lookups(recompute_session(&d->rc), recompute_replica(&d->rc),
+	                    d->config, &d->apply, confirmed) != PGCONN_OK ||
+	    loaders_saturated(recompute_session(&d->rc), d->pipe.groups,
+	                      d->pipe.ngroups) != PGCONN_OK)
 	{
 		return EXIT_CODE_RUNTIME;
 	}
-	for (int i = 0; i < d->ngroups; i++)
-	{
-		daemon_log_group(d->config, &d->groups[i]);
-	}
-	daemon_log_reads(d->config);
+	report_start(d->config, &d->pipe);
 	return EXIT_CODE_OK;
 }
 
@@ -1171,16 +754,17 @@ daemon_loop(Daemon *d)
 			daemon_stats(d);
 			d->stats_due_us = now_us + d->config->stats_interval_ms * 1000;
 		}
-		daemon_trending(d, now_us);
+		/* on its own clock, in a child: never in the stream's way */
+		trending_tick(&d->trending, d->config, d->metrics, now_us);
 		daemon_heartbeat(d, now_us);
 		if (d->is_fatal)
 		{
 			break;
 		}
-		next = sched_next(d->groups, d->ngroups, now_us, &wait_us);
+		next = sched_next(d->pipe.groups, d->pipe.ngroups, now_us, &wait_us);
 		if (next >= 0 && recompute_is_connected(&d->rc))
 		{
-			daemon_run_batch(d, &d->groups[next]);
+			daemon_run_batch(d, &d->pipe.groups[next]);
 			continue;
 		}
 		if (next >= 0)
@@ -1218,28 +802,6 @@ daemon_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void
-daemon_init_pipeline(Daemon *d, const Config *config)
-{
-	d->config = config;
-	d->nprocs = config->nprocessors;
-	for (int i = 0; i < d->nprocs; i++)
-	{
-		d->procs[i] = (Processor){.config = &config->processors[i]};
-	}
-	d->ngroups = config->ngroups;
-	for (int i = 0; i < d->ngroups; i++)
-	{
-		Group *g = &d->groups[i];
-
-		sched_group_init(g, &config->groups[i]);
-		for (int m = 0; m < g->config->nmembers; m++)
-		{
-			g->members[g->nmembers++] = &d->procs[g->config->members[m]];
-		}
-	}
-}
-
 /* From setup to the stop: the loop, then a last status and stats line. */
 static int
 daemon_main(Daemon *d)
@@ -1248,17 +810,17 @@ daemon_main(Daemon *d)
 	int code = EXIT_CODE_OK;
 
 	d->stats_due_us = common_monotonic_us() + config->stats_interval_ms * 1000;
-	d->trending_due_us =
+	d->trending.due_us =
 	    common_monotonic_us() + config->trending_interval_ms * 1000;
-	d->heartbeat_due_us = common_monotonic_us();
+	d->heartbeat.due_us = common_monotonic_us();
 	d->metrics->is_started = true;
 	daemon_publish(d, true);
 	daemon_loop(d);
 	(void)notify_send("STOPPING=1\nSTATUS=stopping");
 	daemon_publish(d, true);
-	if (d->trending_pid > 0)
+	if (d->trending.pid > 0)
 	{
-		trending_stop(d->trending_pid, d->trending_fd);
+		trending_stop(d->trending.pid, d->trending.fd);
 	}
 	if (d->is_fatal)
 	{
@@ -1292,7 +854,8 @@ daemon_run(const Config *config, DaemonLoadFn load, void *load_arg)
 	d->load = load;
 	d->load_arg = load_arg;
 	d->metrics->start_unix_us = common_now_us();
-	daemon_init_pipeline(d, config);
+	d->config = config;
+	sched_pipeline_init(&d->pipe, config);
 	daemon_publish(d, true);
 	/* first, so a probe answers "starting" while the set-up waits */
 	if (config->metrics_addr[0] != '\0')
@@ -1316,10 +879,7 @@ daemon_run(const Config *config, DaemonLoadFn load, void *load_arg)
 	stream_destroy(d->stream);
 	recompute_free(&d->rc);
 	apply_free(&d->apply);
-	for (int i = 0; i < d->ngroups; i++)
-	{
-		sched_group_free(&d->groups[i]);
-	}
+	sched_pipeline_free(&d->pipe);
 	if (d->owned_config != NULL)
 	{
 		config_free(d->owned_config);
@@ -1333,83 +893,6 @@ daemon_run(const Config *config, DaemonLoadFn load, void *load_arg)
 int
 daemon_backfill(const Config *config, const char *processor)
 {
-	Daemon *d = calloc(1, sizeof(Daemon));
-	PgconnStatus status = PGCONN_OK;
-	SlotInfo slot;
-	Backfill bf;
-	int code = EXIT_CODE_RUNTIME;
-	bool found = false;
-	bool is_setup_error = false;
-
-	if (d == NULL || (d->metrics = calloc(1, sizeof(MetricsSnapshot))) == NULL)
-	{
-		common_out_of_memory("the backfill");
-	}
 	daemon_signals();
-	daemon_init_pipeline(d, config);
-	for (int i = 0; processor != NULL && i < config->nprocessors; i++)
-	{
-		if (strcmp(config->processors[i].id, processor) == 0)
-		{
-			found = true;
-		}
-	}
-	if (processor != NULL && !found)
-	{
-		log_error("--processor: no processor \"%s\" in the configuration",
-		          processor);
-		code = EXIT_CODE_USAGE;
-		goto done;
-	}
-	/* no stream to serve: a query waits with a plain poll */
-	recompute_init(&d->rc, config, NULL, NULL);
-	if (recompute_connect(&d->rc, d->procs, d->nprocs) != PGCONN_OK)
-	{
-		goto done;
-	}
-	status = catalog_check(d->rc.conn, config);
-	if (status == PGCONN_OK)
-	{
-		status = slot_inspect(d->rc.conn, config->slot, &slot);
-	}
-	if (status == PGCONN_OK && !slot.exists)
-	{
-		log_error("replication slot \"%s\" does not exist: reckon backfill "
-		          "runs beside an existing slot's stream; a new slot is "
-		          "backfilled by reckon --create-slot",
-		          config->slot);
-		status = PGCONN_FAIL;
-		is_setup_error = true;
-	}
-	backfill_init(&bf, &d->rc, config->slot, BACKFILL_MANUAL, processor,
-	              &stop_requested);
-	if (status == PGCONN_OK)
-	{
-		status = backfill_check(&bf, true);
-		is_setup_error = status == PGCONN_FAIL;
-	}
-	if (status == PGCONN_OK)
-	{
-		status = backfill_load(&bf, d->groups, d->ngroups);
-	}
-	if (status == PGCONN_OK && bf.nruns == 0)
-	{
-		status = backfill_plan(&bf, d->groups, d->ngroups);
-	}
-	if (status == PGCONN_OK)
-	{
-		status = backfill_execute(&bf, NULL);
-	}
-	code = status == PGCONN_OK || stop_requested ? EXIT_CODE_OK
-	       : is_setup_error                      ? EXIT_CODE_USAGE
-	                                             : EXIT_CODE_RUNTIME;
-done:
-	recompute_free(&d->rc);
-	for (int i = 0; i < d->ngroups; i++)
-	{
-		sched_group_free(&d->groups[i]);
-	}
-	free(d->metrics);
-	free(d);
-	return code;
+	return backfill_run_command(config, processor, &stop_requested);
 }

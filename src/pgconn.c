@@ -15,6 +15,8 @@
 
 #include <libpq-fe.h>
 
+#include "embedded.h"
+
 #define LOG_MODULE "pgconn"
 #include "log.h"
 
@@ -373,11 +375,11 @@ pgconn_configure(Pgconn *conn, int64_t statement_timeout_ms)
 	PgconnStatus status;
 
 	snprintf(timeout, sizeof(timeout), "%lld", (long long)statement_timeout_ms);
-	status = pgconn_exec(conn, "session setup",
-	                     "SELECT pg_catalog.set_config('search_path', '', "
-	                     "false), pg_catalog.set_config('statement_timeout', "
-	                     "$1, false)",
-	                     1, values, &res, NULL, NULL, 60 * 1000);
+	const char *sql = embedded_find(embedded_sql, "connection_settings");
+
+	ASSERT(sql != NULL);
+	status = pgconn_exec(conn, "session setup", sql, 1, values, &res, NULL,
+	                     NULL, 60 * 1000);
 	pgconn_result_free(res);
 	return status;
 }
@@ -479,6 +481,46 @@ pgconn_poll(int fd, int64_t timeout_ms)
 }
 
 /*
+ * Wait until the next result can be read without blocking, serving wait
+ * meanwhile. False (logged) when none came by deadline (the connection is
+ * then closed) or the connection failed.
+ */
+static bool
+pgconn_await(Pgconn *conn, const char *what, PgconnWaitFn wait, void *arg,
+             int64_t deadline, int64_t timeout_ms)
+{
+	int fd = PQsocket(conn->conn);
+
+	while (PQisBusy(conn->conn))
+	{
+		int64_t remain_ms = (deadline - common_monotonic_us()) / 1000;
+
+		if (remain_ms <= 0)
+		{
+			log_error("%s on %s: no answer within %lld ms, closing the "
+			          "connection",
+			          what, conn->description, (long long)timeout_ms);
+			conn->is_broken = true;
+			return false;
+		}
+		if (wait != NULL)
+		{
+			wait(arg, fd, remain_ms);
+		}
+		else
+		{
+			pgconn_poll(fd, remain_ms);
+		}
+		if (!PQconsumeInput(conn->conn))
+		{
+			pgconn_log_error(conn, what, NULL);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * Wait for every result of the query just sent, keeping the last good one.
  * The first error is logged and decides the status; the rest are drained so
  * the connection is ready for the next query.
@@ -490,40 +532,16 @@ pgconn_wait(Pgconn *conn, const char *what, PgconnResult **result,
 	int64_t deadline = common_monotonic_us() + timeout_ms * 1000;
 	PGresult *last = NULL;
 	PgconnStatus status = PGCONN_OK;
-	int fd = PQsocket(conn->conn);
 
 	conn->last_sqlstate[0] = '\0';
 	for (;;)
 	{
 		PGresult *res;
 
-		while (PQisBusy(conn->conn))
+		if (!pgconn_await(conn, what, wait, arg, deadline, timeout_ms))
 		{
-			int64_t remain_ms = (deadline - common_monotonic_us()) / 1000;
-
-			if (remain_ms <= 0)
-			{
-				log_error("%s on %s: no answer within %lld ms, closing the "
-				          "connection",
-				          what, conn->description, (long long)timeout_ms);
-				conn->is_broken = true;
-				PQclear(last);
-				return PGCONN_RETRY;
-			}
-			if (wait != NULL)
-			{
-				wait(arg, fd, remain_ms);
-			}
-			else
-			{
-				pgconn_poll(fd, remain_ms);
-			}
-			if (!PQconsumeInput(conn->conn))
-			{
-				pgconn_log_error(conn, what, NULL);
-				PQclear(last);
-				return PGCONN_RETRY;
-			}
+			PQclear(last);
+			return PGCONN_RETRY;
 		}
 		res = PQgetResult(conn->conn);
 		if (res == NULL)

@@ -39,14 +39,14 @@ void
 replica_init(Replica *r, const Config *config, PgconnWaitFn wait,
              void *wait_arg)
 {
-	*r = (Replica){.config = config, .wait = wait, .wait_arg = wait_arg};
+	*r = (Replica){.config = config};
+	session_init(&r->session, config, "reckon read", wait, wait_arg);
 }
 
 static void
 replica_disconnect(Replica *r)
 {
-	pgconn_finish(r->conn);
-	r->conn = NULL;
+	session_close(&r->session);
 }
 
 void
@@ -65,6 +65,7 @@ void
 replica_reload(Replica *r, const Config *config)
 {
 	r->config = config;
+	session_reload(&r->session, config);
 	replica_disconnect(r);
 }
 
@@ -98,7 +99,7 @@ replica_connect(Replica *r)
 	PgconnStatus status;
 	int64_t now_us = common_monotonic_us();
 
-	if (r->conn != NULL && !pgconn_is_bad(r->conn))
+	if (session_is_connected(&r->session))
 	{
 		return true;
 	}
@@ -107,9 +108,8 @@ replica_connect(Replica *r)
 	{
 		return false;
 	}
-	r->conn = pgconn_connect(r->config->read_dsn, "reckon read", false,
-	                         r->config->statement_timeout_ms, &status);
-	for (int i = 0; r->conn != NULL && i < r->config->nprocessors; i++)
+	status = session_open(&r->session, r->config->read_dsn);
+	for (int i = 0; status == PGCONN_OK && i < r->config->nprocessors; i++)
 	{
 		const ConfigProcessor *p = &r->config->processors[i];
 		char name[CONFIG_NAME_MAX + 16];
@@ -124,13 +124,14 @@ replica_connect(Replica *r)
 		         "prepare read statement \"%s\" of processor \"%s\" on the "
 		         "read server",
 		         p->read_sql_name, p->id);
-		if (pgconn_prepare(r->conn, what, name, p->read_sql_text, 3,
-		                   replica_param_types) != PGCONN_OK)
+		status = session_prepare(&r->session, what, name, p->read_sql_text, 3,
+		                         replica_param_types);
+		if (status != PGCONN_OK)
 		{
 			replica_disconnect(r);
 		}
 	}
-	if (r->conn == NULL)
+	if (status != PGCONN_OK)
 	{
 		r->failures++;
 		r->retry_at_us =
@@ -140,7 +141,8 @@ replica_connect(Replica *r)
 		return false;
 	}
 	r->failures = 0;
-	log_info("read server connected: %s", pgconn_describe(r->conn));
+	log_info("read server connected: %s",
+	         pgconn_describe(session_conn(&r->session)));
 	return true;
 }
 
@@ -156,10 +158,8 @@ replica_replayed(Replica *r)
 	const char *text;
 	bool ok;
 
-	if (pgconn_exec(r->conn, "read server replay position",
-	                "SELECT pg_catalog.pg_last_wal_replay_lsn()::text", 0, NULL,
-	                &res, r->wait, r->wait_arg,
-	                r->config->statement_timeout_ms + 30 * 1000) != PGCONN_OK)
+	if (session_exec(&r->session, "read server replay position",
+	                 session_sql("replay_lsn"), 0, NULL, &res) != PGCONN_OK)
 	{
 		return false;
 	}
@@ -175,7 +175,7 @@ replica_replayed(Replica *r)
 	{
 		log_error("the read server %s is not in recovery (not a hot "
 		          "standby, or promoted): reads stay on the primary",
-		          pgconn_describe(r->conn));
+		          pgconn_describe(session_conn(&r->session)));
 		/* not a passing state: ask again after the backoff */
 		replica_disconnect(r);
 		r->failures++;
@@ -268,10 +268,7 @@ replica_fence(Replica *r, Lsn lsn, const char *what)
 		}
 		log_trace("waiting for the read server to replay %X/%X (at %X/%X)",
 		          LSN_FORMAT_ARGS(lsn), LSN_FORMAT_ARGS(r->replayed));
-		if (r->wait != NULL)
-		{
-			r->wait(r->wait_arg, -1, REPLICA_POLL_MS);
-		}
+		session_pause(&r->session, REPLICA_POLL_MS);
 	}
 	if (r->is_behind)
 	{
@@ -283,17 +280,17 @@ replica_fence(Replica *r, Lsn lsn, const char *what)
 	return true;
 }
 
-Pgconn *
-replica_conn(Replica *r)
+void
+replica_counts(const Replica *r, int64_t *batches, int64_t *fallbacks)
 {
-	return r->conn;
+	*batches = r->batches;
+	*fallbacks = r->fallbacks;
 }
 
-static PgconnStatus
-replica_simple(Replica *r, const char *command)
+Session *
+replica_session(Replica *r)
 {
-	return pgconn_exec(r->conn, command, command, 0, NULL, NULL, r->wait,
-	                   r->wait_arg, 60 * 1000);
+	return &r->session;
 }
 
 PgconnStatus
@@ -303,8 +300,10 @@ replica_read(Replica *r, const Group *g, const char *ids, PgconnResult **reads)
 	 * One snapshot for every member, as on the primary; it is taken by the
 	 * first statement, after the fence.
 	 */
-	PgconnStatus status = replica_simple(
-	    r, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	static const char begin[] =
+	    "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+	PgconnStatus status =
+	    session_exec_short(&r->session, begin, begin, 0, NULL, NULL);
 
 	for (int i = 0; status == PGCONN_OK && i < g->nmembers; i++)
 	{
@@ -321,23 +320,15 @@ replica_read(Replica *r, const Group *g, const char *ids, PgconnResult **reads)
 		snprintf(create_min, sizeof(create_min), "%" PRId64, p->create_min);
 		replica_statement_name(p, name, sizeof(name));
 		snprintf(what, sizeof(what), "read of processor \"%s\"", p->id);
-		status = pgconn_exec_prepared(
-		    r->conn, what, name, 3, values, &reads[i], r->wait, r->wait_arg,
-		    r->config->statement_timeout_ms + 30 * 1000);
+		status = session_exec_prepared(&r->session, what, name, 3, values,
+		                               &reads[i]);
 		if (status == PGCONN_OK &&
 		    !pgconn_check_shape(reads[i], what, -1, p->read_columns))
 		{
 			status = PGCONN_FAIL;
 		}
 	}
-	if (status == PGCONN_OK)
-	{
-		status = replica_simple(r, "COMMIT");
-	}
-	else if (r->conn != NULL && !pgconn_is_bad(r->conn))
-	{
-		(void)replica_simple(r, "ROLLBACK");
-	}
+	status = session_end(&r->session, status);
 	if (status == PGCONN_OK)
 	{
 		r->batches++;
@@ -349,7 +340,7 @@ replica_read(Replica *r, const Group *g, const char *ids, PgconnResult **reads)
 			pgconn_result_free(reads[i]);
 			reads[i] = NULL;
 		}
-		if (pgconn_is_bad(r->conn))
+		if (!session_is_connected(&r->session))
 		{
 			replica_disconnect(r);
 		}

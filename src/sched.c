@@ -15,6 +15,54 @@ sched_group_init(Group *g, const ConfigGroup *config)
 	lookup_init(&g->saturated);
 }
 
+const char *
+sched_group_name(const Group *g)
+{
+	return g->config->name;
+}
+
+int
+sched_group_failures(const Group *g)
+{
+	return g->failures;
+}
+
+int64_t
+sched_rescan_keys_done(const Group *g)
+{
+	return g->rescan_keys_done;
+}
+
+void
+sched_pipeline_init(Pipeline *pipe, const Config *config)
+{
+	pipe->nprocs = config->nprocessors;
+	for (int i = 0; i < pipe->nprocs; i++)
+	{
+		pipe->procs[i] = (Processor){.config = &config->processors[i]};
+	}
+	pipe->ngroups = config->ngroups;
+	for (int i = 0; i < pipe->ngroups; i++)
+	{
+		Group *g = &pipe->groups[i];
+
+		sched_group_init(g, &config->groups[i]);
+		for (int m = 0; m < g->config->nmembers; m++)
+		{
+			g->members[g->nmembers++] = &pipe->procs[g->config->members[m]];
+		}
+	}
+}
+
+void
+sched_pipeline_free(Pipeline *pipe)
+{
+	for (int i = 0; i < pipe->ngroups; i++)
+	{
+		sched_group_free(&pipe->groups[i]);
+	}
+}
+
 void
 sched_group_free(Group *g)
 {

@@ -13,39 +13,22 @@
 #include <string.h>
 
 #define LOG_MODULE "slot"
+#include "embedded.h"
 #include "log.h"
 #include "lsn.h"
 
-/*
- * One query serves slot_inspect ($1 a name) and slot_list ($1 NULL). The
- * current position is the receive position on a standby, where
- * pg_current_wal_lsn() fails. The holder comes from pg_stat_activity, whose
- * application_name and client_addr are NULL for other roles' sessions
- * without pg_read_all_stats: the pid alone is still printed.
- */
+/* the columns of sql/slot_inspect.sql, one query for inspect and list */
 #define SLOT_COLUMNS 14
-static const char slot_query[] =
-    "WITH cur AS (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() "
-    "THEN pg_catalog.pg_last_wal_receive_lsn() "
-    "ELSE pg_catalog.pg_current_wal_lsn() END AS lsn) "
-    "SELECT s.slot_name, s.slot_type = 'logical', coalesce(s.plugin, ''), "
-    "coalesce(s.database, ''), "
-    "s.database IS NOT DISTINCT FROM pg_catalog.current_database(), "
-    "s.active, coalesce(s.active_pid, 0), "
-    "coalesce(s.restart_lsn::text, ''), "
-    "coalesce(s.confirmed_flush_lsn::text, ''), coalesce(s.wal_status, ''), "
-    "coalesce(s.safe_wal_size::text, ''), "
-    "coalesce(pg_catalog.pg_wal_lsn_diff(cur.lsn, "
-    "s.confirmed_flush_lsn)::bigint, -1), "
-    "coalesce(pg_catalog.pg_wal_lsn_diff(cur.lsn, s.restart_lsn)::bigint, -1), "
-    "CASE WHEN s.active_pid IS NULL THEN '' ELSE 'pid ' || s.active_pid || "
-    "coalesce(' (application ' || "
-    "coalesce(nullif(a.application_name, ''), '?') || ', client ' || "
-    "coalesce(host(a.client_addr), 'local') || ', since ' || "
-    "date_trunc('second', a.backend_start) || ')', '') END "
-    "FROM pg_catalog.pg_replication_slots s CROSS JOIN cur "
-    "LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = s.active_pid "
-    "WHERE $1::text IS NULL OR s.slot_name = $1::text ORDER BY s.slot_name";
+
+/* The built-in statement sql/NAME.sql. */
+static const char *
+slot_sql(const char *name)
+{
+	const char *sql = embedded_find(embedded_sql, name);
+
+	ASSERT(sql != NULL);
+	return sql;
+}
 
 static void
 slot_copy(char *dst, size_t size, const char *src)
@@ -108,7 +91,8 @@ slot_parse_row(const PgconnResult *res, int row, SlotInfo *info)
 	                        &info->retained_bytes);
 }
 
-/* slot_query_rows: run slot_query for name (NULL: all) and parse its rows. */
+/* slot_query_rows: run slot_inspect.sql for name (NULL: all) and parse its
+ * rows. */
 static PgconnStatus
 slot_query_rows(Pgconn *conn, const char *name, SlotInfo **slots, int *nslots)
 {
@@ -119,8 +103,9 @@ slot_query_rows(Pgconn *conn, const char *name, SlotInfo **slots, int *nslots)
 
 	*slots = NULL;
 	*nslots = 0;
-	status = pgconn_exec(conn, "inspect replication slots", slot_query, 1,
-	                     values, &res, NULL, NULL, 60 * 1000);
+	status =
+	    pgconn_exec(conn, "inspect replication slots", slot_sql("slot_inspect"),
+	                1, values, &res, NULL, NULL, 60 * 1000);
 	if (status != PGCONN_OK)
 	{
 		return status;
@@ -211,11 +196,8 @@ slot_create(Pgconn *conn, const char *name, Lsn *consistent)
 	bool ok;
 
 	snprintf(what, sizeof(what), "create replication slot \"%s\"", name);
-	status = pgconn_exec(conn, what,
-	                     "SELECT lsn::text FROM "
-	                     "pg_catalog.pg_create_logical_replication_slot($1, "
-	                     "'wal2json')",
-	                     1, values, &res, NULL, NULL, 5 * 60 * 1000);
+	status = pgconn_exec(conn, what, slot_sql("slot_create"), 1, values, &res,
+	                     NULL, NULL, 5 * 60 * 1000);
 	if (status != PGCONN_OK)
 	{
 		return status;

@@ -116,9 +116,10 @@ trending_analyze(Pgconn *conn, const char *table)
 	char sql[128];
 
 	snprintf(sql, sizeof(sql), "ANALYZE pg_temp.%s", table);
-	return trending_exec(conn, "analyze",
-	                     "SET LOCAL default_statistics_target = 10", 0, NULL,
-	                     NULL) &&
+	return trending_exec(
+	           conn, "analyze",
+	           embedded_find(embedded_sql, "trending_statistics_target"), 0,
+	           NULL, NULL) &&
 	       trending_exec(conn, "analyze", sql, 0, NULL, NULL);
 }
 
@@ -202,9 +203,8 @@ trending_winners(Pgconn *conn, const char *now_text)
 	bool is_friday;
 
 	if (pgconn_exec(conn, "weekly winners",
-	                "SELECT extract(isodow FROM ($1::timestamptz AT TIME ZONE "
-	                "'UTC')) = 5, ($1::timestamptz AT TIME ZONE 'UTC')::date",
-	                1, values, &res, NULL, NULL, 60 * 1000) != PGCONN_OK ||
+	                embedded_find(embedded_sql, "trending_weekday"), 1, values,
+	                &res, NULL, NULL, 60 * 1000) != PGCONN_OK ||
 	    !pgconn_check_shape(res, "weekly winners", 1, 2))
 	{
 		pgconn_result_free(res);
@@ -360,4 +360,39 @@ trending_stop(pid_t pid, int result_fd)
 	(void)waitpid(pid, &wstatus, 0);
 	close(result_fd);
 	log_info("trending job %d stopped", (int)pid);
+}
+
+void
+trending_tick(TrendingJob *job, const Config *config, MetricsSnapshot *m,
+              int64_t now_us)
+{
+	TrendingResult result;
+
+	if (job->pid > 0 && trending_reap(job->pid, job->fd, &result))
+	{
+		job->pid = 0;
+		m->trending_runs++;
+		m->trending_failures += result.ok ? 0 : 1;
+		m->trending_upserted += result.upserted;
+		m->trending_pruned += result.pruned;
+		metrics_histogram_observe(&m->trending_duration,
+		                          METRICS_BUCKETS_TRENDING,
+		                          now_us - job->started_us);
+		if (!result.ok)
+		{
+			metrics_count_error(m, METRICS_SOURCE_TRENDING, "exit");
+		}
+	}
+	if (config->trending_interval_ms == 0 || job->pid > 0 ||
+	    now_us < job->due_us)
+	{
+		return;
+	}
+	job->due_us = now_us + config->trending_interval_ms * 1000;
+	job->started_us = now_us;
+	job->pid = trending_spawn(config, &job->fd);
+	if (job->pid < 0)
+	{
+		job->pid = 0;
+	}
 }

@@ -25,6 +25,7 @@
 #include "common.h"
 #include "config.h"
 #include "config_finish.h"
+#include "embedded.h"
 #include "log.h"
 #include "lsn.h"
 #include "pgconn.h"
@@ -148,6 +149,16 @@ tool_usage_error(const char *message, const char *arg)
 }
 
 /* tool_bytes: 1536 -> "1.5 kB", 1024-based like the sizes we parse. */
+/* The built-in statement sql/NAME.sql (embedded at build). */
+static const char *
+tool_sql(const char *name)
+{
+	const char *sql = embedded_find(embedded_sql, name);
+
+	ASSERT(sql != NULL);
+	return sql;
+}
+
 static const char *
 tool_bytes(int64_t bytes, char *buf, size_t size)
 {
@@ -569,12 +580,9 @@ tool_drop(Pgconn *conn, const ToolArgs *args)
 	{
 		if (args->given & OPT_FORCE)
 		{
-			status = pgconn_exec(
-			    conn, "terminate the slot's holder",
-			    "SELECT pg_catalog.pg_terminate_backend(active_pid, 5000) "
-			    "FROM pg_catalog.pg_replication_slots "
-			    "WHERE slot_name = $1 AND active_pid IS NOT NULL",
-			    1, values, &res, NULL, NULL, 60 * 1000);
+			status = pgconn_exec(conn, "terminate the slot's holder",
+			                     tool_sql("slot_terminate_holder"), 1, values,
+			                     &res, NULL, NULL, 60 * 1000);
 			pgconn_result_free(res);
 			res = NULL;
 			if (status != PGCONN_OK)
@@ -582,9 +590,9 @@ tool_drop(Pgconn *conn, const ToolArgs *args)
 				return EXIT_CODE_RUNTIME;
 			}
 		}
-		status = pgconn_exec(conn, "drop replication slot",
-		                     "SELECT pg_catalog.pg_drop_replication_slot($1)",
-		                     1, values, &res, NULL, NULL, 60 * 1000);
+		status =
+		    pgconn_exec(conn, "drop replication slot", tool_sql("slot_drop"), 1,
+		                values, &res, NULL, NULL, 60 * 1000);
 		pgconn_result_free(res);
 		res = NULL;
 		if (status == PGCONN_OK)
@@ -639,10 +647,7 @@ tool_advance(Pgconn *conn, const ToolArgs *args)
 	tool_say_loss(&info, "advancing");
 	/* a logical slot decodes up to the target to find a consistent point:
 	 * no client-side bound, the server's statement_timeout (none) applies */
-	if (pgconn_exec(conn, "advance replication slot",
-	                "SELECT end_lsn::text FROM "
-	                "pg_catalog.pg_replication_slot_advance($1, "
-	                "coalesce($2::pg_lsn, pg_catalog.pg_current_wal_lsn()))",
+	if (pgconn_exec(conn, "advance replication slot", tool_sql("slot_advance"),
 	                2, values, &res, NULL, NULL,
 	                24 * 3600 * 1000LL) != PGCONN_OK ||
 	    !pgconn_check_shape(res, "advance replication slot", 1, 1))
@@ -700,8 +705,7 @@ tool_state_path(Pgconn *conn, const ToolArgs *args, char *path, size_t size)
 		          strerror(errno));
 		return false;
 	}
-	if (pgconn_exec(conn, "server port",
-	                "SELECT pg_catalog.current_setting('port')", 0, NULL, &res,
+	if (pgconn_exec(conn, "server port", tool_sql("server_port"), 0, NULL, &res,
 	                NULL, NULL, 60 * 1000) != PGCONN_OK ||
 	    !pgconn_check_shape(res, "server port", 1, 1))
 	{
@@ -889,11 +893,8 @@ tool_peek(Pgconn *conn, const ToolArgs *args)
 	                      sizeof(options) - 2);
 	strcat(options, "}");
 	config_free(&config);
-	if (pgconn_exec(conn, "peek at replication slot",
-	                "SELECT lsn::text, data FROM "
-	                "pg_catalog.pg_logical_slot_peek_changes($1, NULL, "
-	                "$2::int, VARIADIC $3::text[]) LIMIT $2::int",
-	                3, values, &res, NULL, NULL, 10 * 60 * 1000) != PGCONN_OK)
+	if (pgconn_exec(conn, "peek at replication slot", tool_sql("slot_peek"), 3,
+	                values, &res, NULL, NULL, 10 * 60 * 1000) != PGCONN_OK)
 	{
 		state = pgconn_last_sqlstate(conn);
 		if (state && strcmp(state, "55006") == 0)

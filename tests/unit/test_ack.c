@@ -5,7 +5,7 @@
  * position; a keepalive moves received outside a transaction but not inside
  * one; a commit moves it to its end; a replayed commit with an older end
  * (after a reconnect) or an older keepalive never moves it back; ack_restart
- * ends a transaction cut off midway. Then ack_flush_lsn: min(received, hold),
+ * ends a transaction cut off midway. Then ack_combine: min(received, hold),
  * received when there is no hold, and never below an earlier result across a
  * sequence of calls.
  */
@@ -139,7 +139,7 @@ run_script(const Script *s)
 			fail_msg("%s, step %d: in_transaction %d, expected %d", s->name, i,
 			         ack.in_transaction, st->in_xact);
 		}
-		/* nothing but ack_flush_lsn moves flushed */
+		/* nothing but ack_combine (ack_flush_lsn) moves flushed */
 		if (ack.flushed != s->confirmed)
 		{
 			fail_msg("%s, step %d: flushed moved", s->name, i);
@@ -167,14 +167,17 @@ test_ack_init(void **state)
 	assert_true(ack.received == 0x16B374D848);
 	assert_true(ack.flushed == 0x16B374D848);
 	assert_false(ack.in_transaction);
-	assert_true(ack_flush_lsn(&ack, false, 0) == 0x16B374D848);
+	assert_true(ack_combine(&ack, false, 0) == 0x16B374D848);
 	/* a hold at the start position keeps it there */
-	assert_true(ack_flush_lsn(&ack, true, 0x16B374D848) == 0x16B374D848);
+	assert_true(ack_combine(&ack, true, 0x16B374D848) == 0x16B374D848);
+	/* watching no group: nothing holds, received is confirmed */
+	assert_true(ack_is_idle(&ack));
+	assert_true(ack_flush_lsn(&ack) == 0x16B374D848);
 
 	/* a fresh slot */
 	ack_init(&ack, LSN_INVALID);
-	assert_true(ack_flush_lsn(&ack, false, 0) == LSN_INVALID);
-	assert_true(ack_flush_lsn(&ack, true, LSN_INVALID) == LSN_INVALID);
+	assert_true(ack_combine(&ack, false, 0) == LSN_INVALID);
+	assert_true(ack_combine(&ack, true, LSN_INVALID) == LSN_INVALID);
 }
 
 typedef struct FlushCase
@@ -203,7 +206,7 @@ test_ack_flush_is_min(void **state)
 
 		ack_init(&ack, 100);
 		ack_keepalive(&ack, c->received);
-		got = ack_flush_lsn(&ack, c->has_hold, c->hold);
+		got = ack_combine(&ack, c->has_hold, c->hold);
 		if (got != c->expected)
 		{
 			fail_msg("case %zu: flush %X/%X, expected %X/%X", i,
@@ -228,31 +231,31 @@ test_ack_flush_monotonic(void **state)
 
 	(void)state;
 	ack_init(&ack, 100);
-	prev = ack_flush_lsn(&ack, false, 0);
+	prev = ack_combine(&ack, false, 0);
 	assert_true(prev == 100);
 
 	ack_begin(&ack);
 	/* a key dirtied inside this transaction: safe_lsn = 100 */
 	ack_keepalive(&ack, 180);
-	got = ack_flush_lsn(&ack, true, 100);
+	got = ack_combine(&ack, true, 100);
 	assert_true(got == 100);
 	assert_true(got >= prev);
 	prev = got;
 
 	ack_commit(&ack, 200);
-	got = ack_flush_lsn(&ack, true, 100);
+	got = ack_combine(&ack, true, 100);
 	assert_true(got == 100);
 	prev = got;
 
 	/* the batch committed: no hold, received passes through */
-	got = ack_flush_lsn(&ack, false, 0);
+	got = ack_combine(&ack, false, 0);
 	assert_true(got == 200);
 	assert_true(got >= prev);
 	prev = got;
 
 	/* a new key at 200, and the stream moves on */
 	ack_keepalive(&ack, 350);
-	got = ack_flush_lsn(&ack, true, 200);
+	got = ack_combine(&ack, true, 200);
 	assert_true(got == 200);
 	assert_true(got >= prev);
 	prev = got;
@@ -261,26 +264,26 @@ test_ack_flush_monotonic(void **state)
 	ack_restart(&ack);
 	ack_begin(&ack);
 	ack_commit(&ack, 150);
-	got = ack_flush_lsn(&ack, true, 200);
+	got = ack_combine(&ack, true, 200);
 	assert_true(got == 200);
 	assert_true(ack.received == 350);
 	prev = got;
 
-	got = ack_flush_lsn(&ack, true, 300);
+	got = ack_combine(&ack, true, 300);
 	assert_true(got == 300);
 	assert_true(got >= prev);
 	prev = got;
 
-	got = ack_flush_lsn(&ack, false, 0);
+	got = ack_combine(&ack, false, 0);
 	assert_true(got == 350);
 	assert_true(got >= prev);
 
 	/* repeated calls with nothing new return the same */
 	for (int i = 0; i < 3; i++)
 	{
-		assert_true(ack_flush_lsn(&ack, false, 0) == 350);
-		assert_true(ack_flush_lsn(&ack, true, 350) == 350);
-		assert_true(ack_flush_lsn(&ack, true, 1000) == 350);
+		assert_true(ack_combine(&ack, false, 0) == 350);
+		assert_true(ack_combine(&ack, true, 350) == 350);
+		assert_true(ack_combine(&ack, true, 1000) == 350);
 	}
 	assert_true(ack.flushed == 350);
 }

@@ -37,6 +37,7 @@
 
 #include <cmocka.h>
 
+#include "ack.h"
 #include "apply.h"
 #include "config_finish.h"
 #include "dirty.h"
@@ -85,20 +86,23 @@ typedef struct Fixture
 {
 	Config config;
 	Group groups[CONFIG_PROCESSORS_MAX];
+	Ack ack; /* beside apply, as in the daemon */
 	Apply apply;
 	uint32_t xid; /* of the transaction being sent */
 } Fixture;
 
 /*
  * The acknowledgement state is reached only through the helpers from here
- * to fx_flush: Ack is moving out of Apply to stand beside it in the daemon
- * (issue #17), and then only these change.
+ * to fx_flush: Ack stands beside Apply, as in the daemon, watching the
+ * same groups.
  */
 static void
 fx_start(Fixture *fx, Lsn confirmed)
 {
+	ack_init(&fx->ack, confirmed);
+	ack_watch(&fx->ack, fx->groups, fx->config.ngroups);
 	assert_true(apply_init(&fx->apply, &fx->config, fx->groups,
-	                       fx->config.ngroups, confirmed));
+	                       fx->config.ngroups, &fx->ack));
 }
 
 static bool
@@ -122,20 +126,20 @@ fx_restart(Fixture *fx)
 static Lsn
 fx_received(const Fixture *fx)
 {
-	return fx->apply.ack.received;
+	return ack_received(&fx->ack);
 }
 
 static bool
 fx_in_transaction(const Fixture *fx)
 {
-	return fx->apply.ack.in_transaction;
+	return ack_in_transaction(&fx->ack);
 }
 
 /* What may be confirmed now; never less than the previous call's. */
 static Lsn
 fx_flush(Fixture *fx)
 {
-	return apply_flush_lsn(&fx->apply);
+	return ack_flush_lsn(&fx->ack);
 }
 
 static Fixture *
@@ -619,7 +623,7 @@ test_apply_positions(void **state)
 	assert_true(got[0].safe_lsn == end2);
 	assert_true(got[0].commit_lsn == LSN_INVALID);
 	assert_true(fx_flush(fx) == end3);
-	assert_true(apply_is_idle(&fx->apply));
+	assert_true(ack_is_idle(&fx->ack));
 }
 
 /*
@@ -642,7 +646,7 @@ test_apply_keepalive(void **state)
 
 	fx_begin(fx, 900, 0x1600000, end, true);
 	assert_true(fx_in_transaction(fx));
-	assert_false(apply_is_idle(&fx->apply));
+	assert_false(ack_is_idle(&fx->ack));
 	fx_keepalive(fx, 0x1650000);
 	assert_true(fx_received(fx) == 0x1100000);
 	assert_true(fx_change(fx, 'I', 0x1600000, COMMENT_42));
@@ -670,7 +674,7 @@ test_apply_keepalive(void **state)
 	assert_int_equal(fx_drain(fx_group(fx, "c"), got, TEST_KEYS_MAX), 1);
 	assert_true(got[0].safe_lsn == 0x1100000);
 	assert_true(fx_flush(fx) == 0x1900000);
-	assert_true(apply_is_idle(&fx->apply));
+	assert_true(ack_is_idle(&fx->ack));
 }
 
 /*
