@@ -54,6 +54,11 @@ rule_puts(RuleText *t, const char *s)
 	rule_append(t, s, strlen(s));
 }
 
+static void rule_appendf(RuleText *t, const char *format, ...)
+    PRINTF_FORMAT(2, 3);
+static void rule_error(char *err, size_t err_size, const char *format, ...)
+    PRINTF_FORMAT(3, 4);
+
 static void
 rule_appendf(RuleText *t, const char *format, ...)
 {

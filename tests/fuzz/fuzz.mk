@@ -47,10 +47,11 @@ FUZZ_LDLIBS = -lpq -lmicrohttpd -lpthread -lm
 # does not depend on the libpq modules. decode.c's helpers (json_check.c,
 # decode_value.c, timestamptz.c, lsn.c) get the fuzzer's coverage too.
 FUZZ_LIB_SRCS = src/decode.c src/json_check.c src/decode_value.c \
-	src/timestamptz.c src/config.c src/config_keys.c src/common.c \
-	src/log.c src/embedded.c src/lsn.c
+	src/timestamptz.c src/config.c src/config_keys.c src/rule.c \
+	src/common.c src/log.c src/embedded.c src/lsn.c
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:src/%.c=$(FUZZ_BUILD)/%.o) \
-	$(FUZZ_BUILD)/embedded_sql.o $(FUZZ_BUILD)/embedded_config.o
+	$(FUZZ_BUILD)/embedded_sql.o $(FUZZ_BUILD)/embedded_rules.o \
+	$(FUZZ_BUILD)/embedded_policies.o $(FUZZ_BUILD)/embedded_config.o
 
 .PHONY: fuzz fuzz-build fuzz-deps
 
