@@ -8,12 +8,15 @@
  * arrays sized once at creation; every DecodeEvent it fills borrows from
  * those arrays and from the caller's line buffer, so it is valid only until
  * the next decode_line() on the same Decoder or until the line buffer is
- * freed. One Decoder serves one thread.
+ * freed. One Decoder serves one thread. DecodeSpan, DecodeColumn and the
+ * conversions of their raw values (decode_column_int64(), ...) are in
+ * decode_value.h, which this header includes.
  */
 #ifndef RECKON_DECODE_H
 #define RECKON_DECODE_H
 
 #include "common.h"
+#include "decode_value.h"
 
 typedef enum DecodeAction
 {
@@ -25,34 +28,6 @@ typedef enum DecodeAction
 	DECODE_ACTION_TRUNCATE = 'T',
 	DECODE_ACTION_MESSAGE = 'M'
 } DecodeAction;
-
-typedef enum DecodeValueKind
-{
-	DECODE_VALUE_NULL,
-	DECODE_VALUE_BOOL,
-	DECODE_VALUE_NUMBER,
-	DECODE_VALUE_STRING
-} DecodeValueKind;
-
-/* A borrowed, not NUL-terminated slice of the line being decoded. */
-typedef struct DecodeSpan
-{
-	const char *ptr; /* borrowed */
-	size_t len;
-} DecodeSpan;
-
-typedef struct DecodeColumn
-{
-	DecodeSpan name; /* raw JSON string contents, without quotes */
-	DecodeValueKind kind;
-	/*
-	 * The value's raw text: for NUMBER the digits as sent (may exceed
-	 * int64, may have a fraction or exponent), for BOOL "true"/"false", for
-	 * STRING the contents between the quotes, still escaped.
-	 */
-	DecodeSpan raw;
-	bool has_escapes; /* STRING only: raw contains a backslash */
-} DecodeColumn;
 
 typedef struct DecodeEvent
 {
@@ -132,43 +107,5 @@ void decode_destroy(Decoder *decoder);
  */
 bool decode_line(Decoder *decoder, const char *line, size_t len,
                  DecodeEvent *event, char *errbuf, size_t errlen) WARN_UNUSED;
-
-/* decode_span_equals: whether span holds exactly the NUL-terminated str. */
-bool decode_span_equals(DecodeSpan span, const char *str);
-
-/*
- * decode_find_column: the column named name (unescaped comparison is not
- * needed: column names we look up are plain identifiers), or NULL.
- */
-const DecodeColumn *decode_find_column(const DecodeColumn *columns, int n,
-                                       const char *name);
-
-/*
- * decode_span_int64: span as a signed 64-bit integer: an optional '-' then
- * decimal digits, nothing else (no '+', leading zero, space, fraction or
- * exponent), in range. False otherwise; it never rounds or clamps. For an M
- * whose content is a number (the raw span of a JSON string holding digits
- * needs no unescaping).
- */
-bool decode_span_int64(DecodeSpan span, int64_t *value) WARN_UNUSED;
-
-/*
- * decode_column_int64: the column's value as a signed 64-bit integer. Accepts
- * a NUMBER that is an integer in range, or a STRING holding one (no escapes).
- * Returns false for NULL, a fraction, an exponent, anything out of range or
- * not a number, a '+', leading zeros or spaces: it never rounds or clamps.
- */
-bool decode_column_int64(const DecodeColumn *column,
-                         int64_t *value) WARN_UNUSED;
-
-/*
- * decode_column_text: the value unescaped (JSON escapes, including \uXXXX
- * and surrogate pairs, to UTF-8) into buf, NUL-terminated. Returns false,
- * leaving "" in buf, if the value is NULL, not a string, malformed (a lone
- * surrogate, \u0000), or does not fit in buflen with its NUL. Bytes outside
- * escapes are copied as they are.
- */
-bool decode_column_text(const DecodeColumn *column, char *buf,
-                        size_t buflen) WARN_UNUSED;
 
 #endif

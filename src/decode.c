@@ -7,25 +7,26 @@
  * apply.c routes the change to the groups whose dirty rules read the table
  * and adds the key column each rule names to that group's dirty set.
  *
- * This module must stay pure: no I/O, no logging, no calls into other reckon
- * modules but lsn.c's parser (for "nextlsn"), no allocation after
- * decode_create(). Everything it reports borrows from the caller's line or
- * the Decoder's arrays. Malformed input, whatever it is, gives false and a
- * message naming the byte, never a crash, an assert or a read past len: the
- * line comes from the network.
+ * This module must stay pure: no I/O, no logging, no allocation after
+ * decode_create(), no calls into other reckon modules but its own pure
+ * helpers: json_check.c (the grammar), decode_value.c (numbers in spans),
+ * timestamptz.c ("timestamp") and lsn.c ("nextlsn"). Everything it reports
+ * borrows from the caller's line or the Decoder's arrays. Malformed input,
+ * whatever it is, gives false and a message naming the byte, never a crash,
+ * an assert or a read past len: the line comes from the network.
  *
  * Parsing is jsmn (chosen by tools/bench/json_parsers.c: fastest, and the
- * only candidate with no allocation per message). jsmn is a tokenizer, not a
- * validator: even with JSMN_STRICT it accepts a missing ',' or ':', bare
- * control characters in strings and primitives like "tru" or "01", and stops
- * at a NUL byte. So after jsmn, decode_check_grammar() re-reads the bytes
- * between tokens against the JSON grammar, checks every literal and string,
- * and rewrites each container's child count from what it counted itself. The
- * walk that fills the DecodeEvent then relies only on those counts.
+ * only candidate with no allocation per message), which stops at a NUL byte
+ * and is a tokenizer, not a validator. So decode_tokenize() refuses what jsmn
+ * cannot see, json_check_grammar() then checks the tokens against the JSON
+ * grammar and rewrites each container's child count from what it counted
+ * itself, and the walk that fills the DecodeEvent relies only on those
+ * counts.
  *
  * Values stay as borrowed raw text (wal2json sends jsonb, arrays and text as
- * JSON strings, numerics as JSON numbers that may exceed any C type); the
- * decode_column_*() helpers convert the one or two values a consumer needs.
+ * JSON strings, numerics as JSON numbers that may exceed any C type);
+ * decode_value.c's decode_column_*() convert the one or two values a
+ * consumer needs.
  */
 #include "decode.h"
 
@@ -35,13 +36,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* jsmn is header-only: this is the one translation unit that compiles it. */
+/*
+ * jsmn is header-only: this is the one translation unit that compiles it.
+ * json_check.h sets its options and includes it.
+ */
 #define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
-
+#include "json_check.h"
 #include "lsn.h"
+#include "timestamptz.h"
 
 /* PostgreSQL's MaxHeapAttributeNumber: no table has more columns. */
 #define DECODE_COLUMNS_MAX 1600
@@ -56,12 +58,6 @@
 #define DECODE_TOKENS_PER_COLUMN (1 + 2 * DECODE_KEYS_PER_COLUMN)
 #define DECODE_PK_COLUMNS_MAX 32
 #define DECODE_TOKENS_SLACK 256
-
-/*
- * wal2json nests three deep (message, array, column); unknown keys may nest
- * a little more. Deeper input is refused rather than tracked without bound.
- */
-#define DECODE_DEPTH_MAX 16
 
 /* Beyond this jsmn's int offsets would overflow. */
 #define DECODE_LINE_MAX ((size_t)INT_MAX - 1)
@@ -118,25 +114,6 @@ typedef struct DecodeContext
 	char *errbuf; /* borrowed */
 	size_t errlen;
 } DecodeContext;
-
-/* An open container while decode_check_grammar() reads the line. */
-typedef struct DecodeFrame
-{
-	char close; /* '}' or ']' */
-	int token;
-	int nchildren; /* keys of an object, elements of an array */
-} DecodeFrame;
-
-typedef enum DecodeExpect
-{
-	DECODE_EXPECT_VALUE,
-	DECODE_EXPECT_VALUE_OR_CLOSE,
-	DECODE_EXPECT_KEY,
-	DECODE_EXPECT_KEY_OR_CLOSE,
-	DECODE_EXPECT_COLON,
-	DECODE_EXPECT_COMMA_OR_CLOSE,
-	DECODE_EXPECT_END
-} DecodeExpect;
 
 static bool decode_fail(const DecodeContext *ctx, size_t offset,
                         const char *format, ...) PRINTF_FORMAT(3, 4);
@@ -205,14 +182,6 @@ decode_fail(const DecodeContext *ctx, size_t offset, const char *format, ...)
 	return false;
 }
 
-/* Where a token begins in the line: strings include their opening quote. */
-static size_t
-decode_token_offset(const jsmntok_t *token)
-{
-	return (size_t)(token->type == JSMN_STRING ? token->start - 1
-	                                           : token->start);
-}
-
 static DecodeSpan
 decode_token_span(const DecodeContext *ctx, const jsmntok_t *token)
 {
@@ -223,239 +192,6 @@ decode_token_span(const DecodeContext *ctx, const jsmntok_t *token)
 	return span;
 }
 
-/* A JSON literal: true, false, null or a number in RFC 8259's grammar. */
-static bool
-decode_is_literal(const char *p, size_t n)
-{
-	size_t i = 0;
-
-	if ((n == 4 && memcmp(p, "true", 4) == 0) ||
-	    (n == 5 && memcmp(p, "false", 5) == 0) ||
-	    (n == 4 && memcmp(p, "null", 4) == 0))
-	{
-		return true;
-	}
-	if (i < n && p[i] == '-')
-	{
-		i++;
-	}
-	if (i < n && p[i] == '0')
-	{
-		i++;
-	}
-	else if (i < n && p[i] >= '1' && p[i] <= '9')
-	{
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-		{
-			i++;
-		}
-	}
-	else
-	{
-		return false;
-	}
-	if (i < n && p[i] == '.')
-	{
-		size_t digits = ++i;
-
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-		{
-			i++;
-		}
-		if (i == digits)
-		{
-			return false;
-		}
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E'))
-	{
-		size_t digits;
-
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-		{
-			i++;
-		}
-		digits = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-		{
-			i++;
-		}
-		if (i == digits)
-		{
-			return false;
-		}
-	}
-	return i == n;
-}
-
-/*
- * decode_check_scalar: a string or primitive token where the grammar wants a
- * value or a key. jsmn has checked escapes; JSON also forbids raw control
- * characters in strings, which jsmn lets through.
- */
-static bool
-decode_check_scalar(const DecodeContext *ctx, jsmntok_t *token)
-{
-	const char *p = ctx->line + token->start;
-	size_t n = (size_t)(token->end - token->start);
-
-	if (token->type == JSMN_PRIMITIVE)
-	{
-		if (!decode_is_literal(p, n))
-		{
-			return decode_fail(ctx, (size_t)token->start, "invalid literal");
-		}
-		return true;
-	}
-	for (size_t i = 0; i < n; i++)
-	{
-		if ((unsigned char)p[i] < 0x20)
-		{
-			return decode_fail(ctx, (size_t)token->start + i,
-			                   "control character in string");
-		}
-	}
-	return true;
-}
-
-static size_t
-decode_skip_space(const DecodeContext *ctx, size_t pos)
-{
-	while (pos < ctx->len && (ctx->line[pos] == ' ' || ctx->line[pos] == '\t' ||
-	                          ctx->line[pos] == '\n' || ctx->line[pos] == '\r'))
-	{
-		pos++;
-	}
-	return pos;
-}
-
-/* After a complete value: the end of the text, or more of its container. */
-static DecodeExpect
-decode_after_value(int depth)
-{
-	return depth == 0 ? DECODE_EXPECT_END : DECODE_EXPECT_COMMA_OR_CLOSE;
-}
-
-/*
- * decode_take_token: the next token must start at pos. Consumes it, counts it
- * in its parent and returns where the grammar goes next, or false.
- */
-static bool
-decode_take_token(const DecodeContext *ctx, int *t, size_t *pos,
-                  DecodeFrame *stack, int *depth, DecodeExpect *expect)
-{
-	bool is_key =
-	    *expect == DECODE_EXPECT_KEY || *expect == DECODE_EXPECT_KEY_OR_CLOSE;
-	jsmntok_t *token;
-
-	if (*t >= ctx->ntokens || decode_token_offset(&ctx->tokens[*t]) != *pos)
-	{
-		return decode_fail(ctx, *pos, "expected %s",
-		                   is_key ? "an object key" : "a value");
-	}
-	token = &ctx->tokens[(*t)++];
-	if (*depth > 0 && (is_key || stack[*depth - 1].close == ']'))
-	{
-		stack[*depth - 1].nchildren++;
-	}
-	if (is_key && token->type != JSMN_STRING)
-	{
-		return decode_fail(ctx, *pos, "object key is not a string");
-	}
-	if (token->type == JSMN_OBJECT || token->type == JSMN_ARRAY)
-	{
-		if (*depth == DECODE_DEPTH_MAX)
-		{
-			return decode_fail(ctx, *pos, "nested deeper than %d levels",
-			                   DECODE_DEPTH_MAX);
-		}
-		stack[*depth].close = token->type == JSMN_OBJECT ? '}' : ']';
-		stack[*depth].token = *t - 1;
-		stack[*depth].nchildren = 0;
-		(*depth)++;
-		*pos += 1;
-		*expect = token->type == JSMN_OBJECT ? DECODE_EXPECT_KEY_OR_CLOSE
-		                                     : DECODE_EXPECT_VALUE_OR_CLOSE;
-		return true;
-	}
-	if (!decode_check_scalar(ctx, token))
-	{
-		return false;
-	}
-	/* A key's one child is its value; a scalar has none. */
-	token->size = is_key ? 1 : 0;
-	*pos = (size_t)token->end + (token->type == JSMN_STRING ? 1 : 0);
-	*expect = is_key ? DECODE_EXPECT_COLON : decode_after_value(*depth);
-	return true;
-}
-
-/*
- * decode_check_grammar: read the line again, byte by byte between tokens, as
- * a JSON pushdown automaton that takes whole tokens from jsmn. Accepts
- * exactly one JSON value with optional surrounding whitespace. On success
- * every container token's size is the count of its keys or elements.
- */
-static bool
-decode_check_grammar(const DecodeContext *ctx)
-{
-	DecodeFrame stack[DECODE_DEPTH_MAX];
-	DecodeExpect expect = DECODE_EXPECT_VALUE;
-	int depth = 0;
-	int t = 0;
-	size_t pos = 0;
-
-	while ((pos = decode_skip_space(ctx, pos)) < ctx->len)
-	{
-		char c = ctx->line[pos];
-		bool may_close = expect == DECODE_EXPECT_VALUE_OR_CLOSE ||
-		                 expect == DECODE_EXPECT_KEY_OR_CLOSE ||
-		                 expect == DECODE_EXPECT_COMMA_OR_CLOSE;
-
-		if (may_close && c == stack[depth - 1].close)
-		{
-			depth--;
-			ctx->tokens[stack[depth].token].size = stack[depth].nchildren;
-			pos++;
-			expect = decode_after_value(depth);
-		}
-		else if (expect == DECODE_EXPECT_COMMA_OR_CLOSE && c == ',')
-		{
-			pos++;
-			expect = stack[depth - 1].close == '}' ? DECODE_EXPECT_KEY
-			                                       : DECODE_EXPECT_VALUE;
-		}
-		else if (expect == DECODE_EXPECT_COLON && c == ':')
-		{
-			pos++;
-			expect = DECODE_EXPECT_VALUE;
-		}
-		else if (expect == DECODE_EXPECT_END)
-		{
-			return decode_fail(ctx, pos, "trailing characters after JSON");
-		}
-		else if (expect == DECODE_EXPECT_COLON ||
-		         expect == DECODE_EXPECT_COMMA_OR_CLOSE)
-		{
-			return decode_fail(ctx, pos, "expected '%s'",
-			                   expect == DECODE_EXPECT_COLON ? ":" : ",");
-		}
-		else if (!decode_take_token(ctx, &t, &pos, stack, &depth, &expect))
-		{
-			return false;
-		}
-	}
-	if (expect != DECODE_EXPECT_END)
-	{
-		return decode_fail(ctx, ctx->len, "truncated JSON");
-	}
-	if (t != ctx->ntokens)
-	{
-		return decode_fail(ctx, ctx->len, "unexpected JSON tokens");
-	}
-	return true;
-}
-
 /* decode_skip: the token after the value at i and everything inside it. */
 static int
 decode_skip(const DecodeContext *ctx, int i)
@@ -464,7 +200,7 @@ decode_skip(const DecodeContext *ctx, int i)
 
 	while (pending > 0)
 	{
-		/* decode_check_grammar() counted every child: this cannot run off */
+		/* json_check_grammar() counted every child: this cannot run off */
 		ASSERT(i < ctx->ntokens);
 		pending += ctx->tokens[i].size - 1;
 		i++;
@@ -502,34 +238,6 @@ decode_field(const DecodeContext *ctx, const jsmntok_t *key)
 	return DECODE_FIELD_OTHER;
 }
 
-/*
- * decode_uint64: a JSON integer of n bytes, no sign, no leading zero, at most
- * max. wal2json prints xids and column values as PostgreSQL's output
- * functions do, so anything else is refused rather than rounded.
- */
-static bool
-decode_uint64(const char *p, size_t n, uint64_t max, uint64_t *value)
-{
-	uint64_t acc = 0;
-
-	if (n == 0 || (p[0] == '0' && n > 1))
-	{
-		return false;
-	}
-	for (size_t i = 0; i < n; i++)
-	{
-		unsigned digit = (unsigned)(unsigned char)p[i] - '0';
-
-		if (digit > 9 || acc > (max - digit) / 10)
-		{
-			return false;
-		}
-		acc = acc * 10 + digit;
-	}
-	*value = acc;
-	return true;
-}
-
 static bool
 decode_xid(const DecodeContext *ctx, const jsmntok_t *token, DecodeEvent *event)
 {
@@ -543,154 +251,16 @@ decode_xid(const DecodeContext *ctx, const jsmntok_t *token, DecodeEvent *event)
 	if (token->type != JSMN_PRIMITIVE || ctx->line[token->start] == 't' ||
 	    ctx->line[token->start] == 'f')
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"xid\" is not a number");
 	}
-	if (!decode_uint64(ctx->line + token->start,
-	                   (size_t)(token->end - token->start), UINT32_MAX, &xid))
+	if (!decode_span_uint64(decode_token_span(ctx, token), UINT32_MAX, &xid))
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"xid\" is not a 32-bit unsigned integer");
 	}
 	event->has_xid = true;
 	event->xid = (uint32_t)xid;
-	return true;
-}
-
-/* decode_digits: exactly n decimal digits at p, as an int. */
-static bool
-decode_digits(const char *p, int n, int *value)
-{
-	*value = 0;
-	for (int i = 0; i < n; i++)
-	{
-		if (p[i] < '0' || p[i] > '9')
-		{
-			return false;
-		}
-		*value = *value * 10 + (p[i] - '0');
-	}
-	return true;
-}
-
-/*
- * decode_days_from_civil: days from 1970-01-01 to y-m-d in the proleptic
- * Gregorian calendar (Howard Hinnant's algorithm), so that we depend neither
- * on timegm() nor on the process's time zone or locale.
- */
-static int64_t
-decode_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era;
-	int64_t yoe;
-	int64_t doy;
-	int64_t doe;
-
-	y -= m <= 2 ? 1 : 0;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static bool
-decode_date_is_valid(int y, int m, int d)
-{
-	static const int month_days[12] = {31, 28, 31, 30, 31, 30,
-	                                   31, 31, 30, 31, 30, 31};
-	bool is_leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	if (y < 1 || m < 1 || m > 12 || d < 1)
-	{
-		return false;
-	}
-	return d <= month_days[m - 1] + (m == 2 && is_leap ? 1 : 0);
-}
-
-/*
- * decode_utc_offset: PostgreSQL's ISO offset "+HH", "+HH:MM" or "+HH:MM:SS"
- * (the last only for local mean time zones), as seconds east of UTC.
- */
-static bool
-decode_utc_offset(const char *p, size_t n, int64_t *seconds)
-{
-	int hh;
-	int mm = 0;
-	int ss = 0;
-
-	if ((n != 3 && n != 6 && n != 9) || (p[0] != '+' && p[0] != '-') ||
-	    !decode_digits(p + 1, 2, &hh))
-	{
-		return false;
-	}
-	if (n >= 6 && (p[3] != ':' || !decode_digits(p + 4, 2, &mm)))
-	{
-		return false;
-	}
-	if (n == 9 && (p[6] != ':' || !decode_digits(p + 7, 2, &ss)))
-	{
-		return false;
-	}
-	/* PostgreSQL keeps offsets within +-15:59:59 (MAX_TZDISP_HOUR) */
-	if (hh > 15 || mm > 59 || ss > 59)
-	{
-		return false;
-	}
-	*seconds = (hh * 3600 + mm * 60 + ss) * (p[0] == '-' ? -1 : 1);
-	return true;
-}
-
-/*
- * decode_timestamp: timestamptz_to_str()'s output, which wal2json sends:
- * "YYYY-MM-DD HH:MM:SS[.f{1,6}]+HH[:MM[:SS]]" in the server's time zone,
- * whatever DateStyle says. Years outside 0001..9999 and BC dates cannot be a
- * commit time and are refused.
- */
-static bool
-decode_timestamp(const char *p, size_t n, int64_t *timestamp_us)
-{
-	int y, mo, d, h, mi, s;
-	int64_t fraction_us = 0;
-	int64_t offset_s;
-	size_t i = 19;
-
-	if (n < 22 || !decode_digits(p, 4, &y) || p[4] != '-' ||
-	    !decode_digits(p + 5, 2, &mo) || p[7] != '-' ||
-	    !decode_digits(p + 8, 2, &d) || p[10] != ' ' ||
-	    !decode_digits(p + 11, 2, &h) || p[13] != ':' ||
-	    !decode_digits(p + 14, 2, &mi) || p[16] != ':' ||
-	    !decode_digits(p + 17, 2, &s))
-	{
-		return false;
-	}
-	if (!decode_date_is_valid(y, mo, d) || h > 23 || mi > 59 || s > 59)
-	{
-		return false;
-	}
-	if (p[i] == '.')
-	{
-		int64_t scale = 100000;
-
-		for (i++; i < n && p[i] >= '0' && p[i] <= '9' && scale > 0; i++)
-		{
-			fraction_us += (p[i] - '0') * scale;
-			scale /= 10;
-		}
-		if (i == 20 || (i < n && p[i] >= '0' && p[i] <= '9'))
-		{
-			return false;
-		}
-	}
-	if (!decode_utc_offset(p + i, n - i, &offset_s))
-	{
-		return false;
-	}
-	*timestamp_us =
-	    ((decode_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) -
-	     offset_s) *
-	        1000000 +
-	    fraction_us;
 	return true;
 }
 
@@ -712,14 +282,14 @@ decode_nextlsn(const DecodeContext *ctx, const jsmntok_t *token,
 	}
 	if (token->type != JSMN_STRING || n >= sizeof(text))
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"nextlsn\" is not an LSN string");
 	}
 	memcpy(text, ctx->line + token->start, n);
 	text[n] = '\0';
 	if (!lsn_parse(text, &event->commit_end_lsn))
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"nextlsn\" is not a valid LSN");
 	}
 	event->has_commit_end_lsn = true;
@@ -737,14 +307,14 @@ decode_timestamp_field(const DecodeContext *ctx, const jsmntok_t *token,
 	}
 	if (token->type != JSMN_STRING)
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"timestamp\" is not a string");
 	}
-	if (!decode_timestamp(ctx->line + token->start,
-	                      (size_t)(token->end - token->start),
-	                      &event->timestamp_us))
+	if (!timestamptz_parse(ctx->line + token->start,
+	                       (size_t)(token->end - token->start),
+	                       &event->timestamp_us))
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"timestamp\" is not a valid timestamp");
 	}
 	event->has_timestamp = true;
@@ -759,7 +329,7 @@ decode_action(const DecodeContext *ctx, const jsmntok_t *token,
 
 	if (token->type != JSMN_STRING)
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"action\" is not a string");
 	}
 	if (token->end - token->start != 1 ||
@@ -767,7 +337,7 @@ decode_action(const DecodeContext *ctx, const jsmntok_t *token,
 	     c != 'M'))
 	{
 		return decode_fail(
-		    ctx, decode_token_offset(token), "unknown \"action\" \"%.*s\"",
+		    ctx, json_check_token_offset(token), "unknown \"action\" \"%.*s\"",
 		    token->end - token->start > 8 ? 8 : token->end - token->start,
 		    ctx->line + token->start);
 	}
@@ -790,7 +360,7 @@ decode_transactional(const DecodeContext *ctx, const jsmntok_t *token,
 		event->is_transactional = false;
 		return true;
 	}
-	return decode_fail(ctx, decode_token_offset(token),
+	return decode_fail(ctx, json_check_token_offset(token),
 	                   "\"transactional\" is not a boolean");
 }
 
@@ -801,7 +371,7 @@ decode_name(const DecodeContext *ctx, const jsmntok_t *token, DecodeField field,
 {
 	if (token->type != JSMN_STRING)
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"%s\" is not a string", decode_field_names[field]);
 	}
 	*span = decode_token_span(ctx, token);
@@ -821,7 +391,7 @@ decode_column_value(const DecodeContext *ctx, const jsmntok_t *token,
 
 	if (token->type == JSMN_OBJECT || token->type == JSMN_ARRAY)
 	{
-		return decode_fail(ctx, decode_token_offset(token),
+		return decode_fail(ctx, json_check_token_offset(token),
 		                   "\"%s\"[%d] \"value\" is not a scalar", array, e);
 	}
 	column->raw = decode_token_span(ctx, token);
@@ -858,7 +428,7 @@ decode_column(const DecodeContext *ctx, int i, const char *array, int e,
 
 	if (object->type != JSMN_OBJECT)
 	{
-		return decode_fail(ctx, decode_token_offset(object),
+		return decode_fail(ctx, json_check_token_offset(object),
 		                   "\"%s\"[%d] is not an object", array, e);
 	}
 	i++;
@@ -871,13 +441,13 @@ decode_column(const DecodeContext *ctx, int i, const char *array, int e,
 
 		if ((is_name && has_name) || (is_value && has_value))
 		{
-			return decode_fail(ctx, decode_token_offset(key),
+			return decode_fail(ctx, json_check_token_offset(key),
 			                   "\"%s\"[%d] has a duplicate \"%s\"", array, e,
 			                   is_name ? "name" : "value");
 		}
 		if (is_name && value->type != JSMN_STRING)
 		{
-			return decode_fail(ctx, decode_token_offset(value),
+			return decode_fail(ctx, json_check_token_offset(value),
 			                   "\"%s\"[%d] \"name\" is not a string", array, e);
 		}
 		if (is_name)
@@ -897,7 +467,7 @@ decode_column(const DecodeContext *ctx, int i, const char *array, int e,
 	}
 	if (!has_name || !has_value)
 	{
-		return decode_fail(ctx, decode_token_offset(object),
+		return decode_fail(ctx, json_check_token_offset(object),
 		                   "\"%s\"[%d] has no \"%s\"", array, e,
 		                   has_name ? "value" : "name");
 	}
@@ -913,12 +483,12 @@ decode_columns(const DecodeContext *ctx, int i, DecodeField field,
 
 	if (array->type != JSMN_ARRAY)
 	{
-		return decode_fail(ctx, decode_token_offset(array),
+		return decode_fail(ctx, json_check_token_offset(array),
 		                   "\"%s\" is not an array", name);
 	}
 	if (array->size > ctx->decoder->max_columns)
 	{
-		return decode_fail(ctx, decode_token_offset(array),
+		return decode_fail(ctx, json_check_token_offset(array),
 		                   "\"%s\" has %d entries, more than the %d allowed",
 		                   name, array->size, ctx->decoder->max_columns);
 	}
@@ -1040,7 +610,7 @@ decode_walk(const DecodeContext *ctx, DecodeEvent *event)
 
 		if (field != DECODE_FIELD_OTHER && (seen & (1u << field)))
 		{
-			return decode_fail(ctx, decode_token_offset(&ctx->tokens[i]),
+			return decode_fail(ctx, json_check_token_offset(&ctx->tokens[i]),
 			                   "duplicate \"%s\"", decode_field_names[field]);
 		}
 		seen |= 1u << field;
@@ -1065,15 +635,70 @@ decode_event_reset(DecodeEvent *event)
 	event->content.ptr = "";
 }
 
+/*
+ * decode_tokenize: the line into the decoder's tokens (ctx->ntokens), after
+ * the checks jsmn cannot make itself. Says nothing yet about the grammar.
+ */
+static bool
+decode_tokenize(DecodeContext *ctx)
+{
+	const Decoder *decoder = ctx->decoder;
+	jsmn_parser parser;
+	const char *nul;
+	size_t start;
+	int ntokens;
+
+	if (ctx->len > DECODE_LINE_MAX)
+	{
+		return decode_fail(ctx, 0, "message of %zu bytes is too long",
+		                   ctx->len);
+	}
+	/* jsmn would silently stop there; a NUL never belongs in JSON text. */
+	nul = ctx->len > 0 ? memchr(ctx->line, '\0', ctx->len) : NULL;
+	if (nul != NULL)
+	{
+		return decode_fail(ctx, (size_t)(nul - ctx->line), "NUL byte");
+	}
+	/*
+	 * Say so now: jsmn would call a lone "42" truncated, as it cannot tell
+	 * where a number at the end of its input stops.
+	 */
+	start = json_check_skip_space(ctx->line, ctx->len, 0);
+	if (start == ctx->len)
+	{
+		return decode_fail(ctx, ctx->len, "empty message");
+	}
+	if (ctx->line[start] != '{')
+	{
+		return decode_fail(ctx, start, "message is not a JSON object");
+	}
+	jsmn_init(&parser);
+	ntokens = jsmn_parse(&parser, ctx->line, ctx->len, ctx->tokens,
+	                     decoder->tokens_max);
+	if (ntokens == JSMN_ERROR_NOMEM)
+	{
+		return decode_fail(ctx, parser.pos,
+		                   "more than %u JSON tokens (sized for %d columns)",
+		                   decoder->tokens_max, decoder->max_columns);
+	}
+	if (ntokens == JSMN_ERROR_PART)
+	{
+		return decode_fail(ctx, ctx->len, "truncated JSON");
+	}
+	if (ntokens < 0)
+	{
+		return decode_fail(ctx, parser.pos, "invalid JSON");
+	}
+	ctx->ntokens = ntokens;
+	return true;
+}
+
 bool
 decode_line(Decoder *decoder, const char *line, size_t len, DecodeEvent *event,
             char *errbuf, size_t errlen)
 {
 	DecodeContext ctx;
-	jsmn_parser parser;
-	const char *nul;
-	size_t start;
-	int ntokens;
+	JsonCheckError error;
 
 	ASSERT(decoder != NULL);
 	ASSERT(line != NULL || len == 0);
@@ -1091,302 +716,19 @@ decode_line(Decoder *decoder, const char *line, size_t len, DecodeEvent *event,
 	ctx.errbuf = errbuf;
 	ctx.errlen = errlen;
 
-	if (len > DECODE_LINE_MAX)
+	if (!decode_tokenize(&ctx))
 	{
-		return decode_fail(&ctx, 0, "message of %zu bytes is too long", len);
+		return false;
 	}
-	/* jsmn would silently stop there; a NUL never belongs in JSON text. */
-	nul = len > 0 ? memchr(line, '\0', len) : NULL;
-	if (nul != NULL)
+	if (!json_check_grammar(line, len, ctx.tokens, ctx.ntokens, &error))
 	{
-		return decode_fail(&ctx, (size_t)(nul - line), "NUL byte");
+		return decode_fail(&ctx, error.offset, "%s", error.reason);
 	}
-	/*
-	 * Say so now: jsmn would call a lone "42" truncated, as it cannot tell
-	 * where a number at the end of its input stops.
-	 */
-	start = decode_skip_space(&ctx, 0);
-	if (start == len)
-	{
-		return decode_fail(&ctx, len, "empty message");
-	}
-	if (line[start] != '{')
-	{
-		return decode_fail(&ctx, start, "message is not a JSON object");
-	}
-	jsmn_init(&parser);
-	ntokens =
-	    jsmn_parse(&parser, line, len, decoder->tokens, decoder->tokens_max);
-	if (ntokens == JSMN_ERROR_NOMEM)
-	{
-		return decode_fail(&ctx, parser.pos,
-		                   "more than %u JSON tokens (sized for %d columns)",
-		                   decoder->tokens_max, decoder->max_columns);
-	}
-	if (ntokens == JSMN_ERROR_PART)
-	{
-		return decode_fail(&ctx, len, "truncated JSON");
-	}
-	if (ntokens < 0)
-	{
-		return decode_fail(&ctx, parser.pos, "invalid JSON");
-	}
-	ctx.ntokens = ntokens;
-	if (!decode_check_grammar(&ctx) || !decode_walk(&ctx, event))
+	if (!decode_walk(&ctx, event))
 	{
 		/* the walk may have filled fields before it found the error */
 		decode_event_reset(event);
 		return false;
 	}
-	return true;
-}
-
-bool
-decode_span_equals(DecodeSpan span, const char *str)
-{
-	size_t n;
-
-	ASSERT(str != NULL);
-	n = strlen(str);
-	return span.len == n && (n == 0 || memcmp(span.ptr, str, n) == 0);
-}
-
-const DecodeColumn *
-decode_find_column(const DecodeColumn *columns, int n, const char *name)
-{
-	ASSERT(columns != NULL || n == 0);
-	ASSERT(name != NULL);
-
-	for (int i = 0; i < n; i++)
-	{
-		if (decode_span_equals(columns[i].name, name))
-		{
-			return &columns[i];
-		}
-	}
-	return NULL;
-}
-
-bool
-decode_span_int64(DecodeSpan span, int64_t *value)
-{
-	const char *p = span.ptr;
-	size_t n = span.len;
-	uint64_t magnitude;
-	bool is_negative;
-
-	ASSERT(p != NULL || n == 0);
-	ASSERT(value != NULL);
-
-	is_negative = n > 0 && p[0] == '-';
-	if (is_negative)
-	{
-		p++;
-		n--;
-	}
-	if (!decode_uint64(p, n, is_negative ? (uint64_t)INT64_MAX + 1 : INT64_MAX,
-	                   &magnitude))
-	{
-		return false;
-	}
-	/* -(2^63) has no positive counterpart: negate in unsigned arithmetic. */
-	*value = is_negative ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
-	return true;
-}
-
-bool
-decode_column_int64(const DecodeColumn *column, int64_t *value)
-{
-	ASSERT(column != NULL);
-	ASSERT(value != NULL);
-
-	if (column->kind != DECODE_VALUE_NUMBER &&
-	    (column->kind != DECODE_VALUE_STRING || column->has_escapes))
-	{
-		return false;
-	}
-	return decode_span_int64(column->raw, value);
-}
-
-/* decode_hex4: four hex digits at p (n bytes available), or -1. */
-static long
-decode_hex4(const char *p, size_t n)
-{
-	long value = 0;
-
-	if (n < 4)
-	{
-		return -1;
-	}
-	for (int i = 0; i < 4; i++)
-	{
-		char c = p[i];
-		int digit = c >= '0' && c <= '9'   ? c - '0'
-		            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-		            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-		                                   : -1;
-
-		if (digit < 0)
-		{
-			return -1;
-		}
-		value = value * 16 + digit;
-	}
-	return value;
-}
-
-/*
- * decode_unicode_escape: the code point of "\uXXXX" (or of a surrogate pair
- * "\uD8XX\uDCXX") starting at p[0] == '\\'. Sets *used to the bytes read.
- * Lone surrogates and U+0000 are refused: they have no UTF-8 form we could
- * pass to PostgreSQL's text type.
- */
-static long
-decode_unicode_escape(const char *p, size_t n, size_t *used)
-{
-	long high = decode_hex4(p + 2, n - 2);
-	long low;
-
-	*used = 6;
-	if (high <= 0 || (high >= 0xDC00 && high <= 0xDFFF))
-	{
-		return -1;
-	}
-	if (high < 0xD800 || high > 0xDBFF)
-	{
-		return high;
-	}
-	if (n < 12 || p[6] != '\\' || p[7] != 'u')
-	{
-		return -1;
-	}
-	low = decode_hex4(p + 8, n - 8);
-	if (low < 0xDC00 || low > 0xDFFF)
-	{
-		return -1;
-	}
-	*used = 12;
-	return 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-}
-
-/* decode_put_utf8: code point cp as UTF-8 at buf[*pos], if it fits. */
-static bool
-decode_put_utf8(long cp, char *buf, size_t buflen, size_t *pos)
-{
-	unsigned char bytes[4];
-	size_t n;
-
-	if (cp < 0x80)
-	{
-		bytes[0] = (unsigned char)cp;
-		n = 1;
-	}
-	else if (cp < 0x800)
-	{
-		bytes[0] = (unsigned char)(0xC0 | (cp >> 6));
-		bytes[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 2;
-	}
-	else if (cp < 0x10000)
-	{
-		bytes[0] = (unsigned char)(0xE0 | (cp >> 12));
-		bytes[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		bytes[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 3;
-	}
-	else
-	{
-		bytes[0] = (unsigned char)(0xF0 | (cp >> 18));
-		bytes[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		bytes[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		bytes[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	/* keep one byte for the terminating NUL */
-	if (buflen - *pos <= n)
-	{
-		return false;
-	}
-	memcpy(buf + *pos, bytes, n);
-	*pos += n;
-	return true;
-}
-
-/* decode_simple_escape: the byte "\c" stands for, or -1 if none. */
-static int
-decode_simple_escape(char c)
-{
-	switch (c)
-	{
-		case '"':
-			return '"';
-		case '\\':
-			return '\\';
-		case '/':
-			return '/';
-		case 'b':
-			return '\b';
-		case 'f':
-			return '\f';
-		case 'n':
-			return '\n';
-		case 'r':
-			return '\r';
-		case 't':
-			return '\t';
-		default:
-			return -1;
-	}
-}
-
-bool
-decode_column_text(const DecodeColumn *column, char *buf, size_t buflen)
-{
-	const char *p;
-	size_t n;
-	size_t out = 0;
-
-	ASSERT(column != NULL);
-	ASSERT(buf != NULL);
-	ASSERT(buflen > 0);
-
-	buf[0] = '\0';
-	if (column->kind != DECODE_VALUE_STRING)
-	{
-		return false;
-	}
-	p = column->raw.ptr;
-	n = column->raw.len;
-	for (size_t i = 0; i < n;)
-	{
-		long cp;
-		size_t used = 2;
-
-		/* bytes outside escapes, UTF-8 or not, are copied as they are */
-		if (p[i] != '\\' && p[i] != '\0' && out + 1 < buflen)
-		{
-			buf[out++] = p[i++];
-			continue;
-		}
-		if (p[i] != '\\' || i + 1 == n)
-		{
-			cp = -1;
-		}
-		else if (p[i + 1] == 'u')
-		{
-			cp = decode_unicode_escape(p + i, n - i, &used);
-		}
-		else
-		{
-			cp = decode_simple_escape(p[i + 1]);
-		}
-		if (cp <= 0 || !decode_put_utf8(cp, buf, buflen, &out))
-		{
-			buf[0] = '\0';
-			return false;
-		}
-		i += used;
-	}
-	buf[out] = '\0';
 	return true;
 }

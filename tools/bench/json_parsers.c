@@ -17,7 +17,8 @@
  *
  * Usage: json_parsers FIXTURES.jsonl [messages-per-run]
  * Prints the best of BENCH_RUNS runs in ns/message, timed with
- * CLOCK_MONOTONIC. Standalone: links only the libraries and src/decode.c.
+ * CLOCK_MONOTONIC. Standalone: links only the libraries, src/decode.c and
+ * the pure modules it links (json_parsers.sh lists them).
  *
  * json-c and jansson both define json_type and export json_object_get(),
  * with different meanings: they cannot share a translation unit, and linked
