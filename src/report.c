@@ -187,8 +187,8 @@ report_reads(const Config *config)
 
 		if (p->read_sql_text == NULL)
 		{
-			log_warn("processor \"%s\" has no read statement (read_sql): "
-			         "it reads on the primary",
+			log_warn("processor \"%s\" has no read statement (read_sql = "
+			         "none): it reads on the primary",
 			         p->id);
 		}
 	}

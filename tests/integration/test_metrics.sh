@@ -168,7 +168,7 @@ kill -HUP $pid
 sleep 1
 grep -q 'reload refused: slot or create_slot changed' "$log" && ok "a new slot is refused" || not_ok "slot change not refused"
 bad_sql="$CLUSTER_DIR/bad.sql"
-echo "SELECT no_such_column FROM users WHERE user_id = ANY(\$1)" >"$bad_sql"
+printf -- '-- reckon: policy once\nSELECT no_such_column FROM users WHERE user_id = ANY($1)\n' >"$bad_sql"
 cp "$conf.good" "$conf"
 printf '\n[processor bad]\nchallenge = bad\nsql = %s\ndirty = public.comments.user_id\n' "$bad_sql" >>"$conf"
 kill -HUP $pid

@@ -11,7 +11,10 @@ q "insert into tracks(track_id, owner_id) values (1, 1)"
 
 # 1. A recompute of 6 s against a 2 s wal_sender_timeout.
 slow_sql="$CLUSTER_DIR/slow.sql"
-echo "SELECT 'slow'::text, 0::bigint, ''::text, 0, false, false FROM (SELECT pg_catalog.pg_sleep(6)) s (v) WHERE v::text = \$2" >"$slow_sql"
+# a rule (one-shot policy) that sleeps and returns nothing; its catalogue
+# row makes the policy run it
+printf -- '-- reckon: policy once\nSELECT 0::bigint AS user_id, %s::text AS specifier FROM (SELECT pg_catalog.pg_sleep(6)) s (v) WHERE v::text = $2\n' "''" >"$slow_sql"
+q "insert into challenges(id, type, amount, step_count, active) values ('slow', 'boolean', 1, 1, true)" >/dev/null
 conf="$CLUSTER_DIR/slow.conf"
 cat "$ROOT/tools/reckon.conf" >"$conf"
 printf '\n[processor slow]\nchallenge = slow\nsql = %s\ndirty = public.comments.user_id\n' "$slow_sql" >>"$conf"

@@ -330,7 +330,7 @@ bad_conf "a lookup table with a semicolon" 'invalid table' \
 bad_conf "a lookup key column with a double quote" 'invalid column name' \
 	's/^key = track_id$/key = track_id" from users; --/'
 bad_conf "a lookup value column with a quote" 'invalid column name' "s/^value = owner_id$/value = owner_id'/"
-bad_conf "sql = a name with a quote" 'no built-in statement' "s/^sql = first_playlist$/sql = first_playlist'; --/"
+bad_conf "sql = a name with a quote" 'no built-in rule' "s/^sql = first_playlist$/sql = first_playlist'; --/"
 bad_conf "saturated = a name with a semicolon" 'no built-in statement' \
 	's/^saturated = play_saturated$/saturated = play_saturated; drop table users/'
 bad_conf "rescan_keys = a name with a quote" 'no built-in statement' "s/^rescan_keys = all_keys$/rescan_keys = all_keys'--/"
