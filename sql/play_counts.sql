@@ -6,7 +6,7 @@
 --   $1  the batch's user ids (duplicates and NULLs are ignored)
 -- Returns no rows.
 --
--- Eligible as in play_milestone.sql (verified, not deactivated): the tiers
+-- Eligible as in the rule sql/rules/play_milestone.sql (verified, not deactivated): the tiers
 -- touch no one else, so no one else is summed. N is read from
 -- public.aggregate_plays (one row per track), never by counting plays.
 -- A snapshot taken after this statement's may see more plays; that is fine:

@@ -1,7 +1,7 @@
 -- play_counts_setup.sql: the session's table of play counts, created once
--- per connection by src/recompute.c before it prepares the statements that
+-- per connection by src/session.c before it prepares the statements that
 -- read it (it runs every built-in statement named *_setup, whatever the
--- configuration: play_milestone.sql reads this table, and sums N itself
+-- configuration: the play_milestone rule reads this table, and sums N itself
 -- when the plays group's prelude, play_counts.sql, did not fill it). No
 -- parameters, no rows returned.
 --

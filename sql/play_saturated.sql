@@ -1,7 +1,7 @@
 -- play_saturated.sql: the users of one batch of the play-milestone group
 -- (p1, p2, p3) whose rows no new play can change any more. Run by
 -- src/recompute.c as the group's "saturated" statement (see tools/reckon.conf),
--- after play_milestone.sql ran for p1, p2 and p3 in the same transaction, with
+-- after the play_milestone rule ran for p1, p2 and p3 in the same transaction, with
 -- PQexecParams (types inferred):
 --   $1  the batch's user ids, a bigint[] literal (duplicates and NULLs are
 --       ignored)
@@ -13,7 +13,7 @@
 -- Why a play cannot change them. A play INSERT only ever adds 1 to N (the
 -- plays of the user's non-deleted tracks).
 --   - A user who is not eligible (no users row, not verified, or
---     deactivated) has frozen rows: play_milestone.sql writes nothing for
+--     deactivated) has frozen rows: the play_milestone rule writes nothing for
 --     them whatever N is. Becoming eligible is a users change, which
 --     dirties the user.
 --   - An eligible user whose rows of all three tiers are at their

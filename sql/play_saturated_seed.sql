@@ -1,5 +1,5 @@
 -- play_saturated_seed.sql: the users whose play-milestone rows no new play
--- can change, read once at start. Run by src/recompute.c as the plays
+-- can change, read once at start. Run by src/loaders.c as the plays
 -- group's "saturated_seed" statement (see tools/reckon.conf), before the
 -- stream starts, without parameters. Returns one row (user_id bigint) per
 -- user whose p1, p2 and p3 rows are all complete at their thresholds: the

@@ -2,8 +2,9 @@
 --
 -- The source tables (users, tracks, playlists, plays, comments, follows,
 -- reposts, saves, user_events) belong to the application; reckon only reads
--- them, through the WAL (wal2json) and through the recompute statements in
--- sql/*.sql (run by src/recompute.c). This file states the columns, replica
+-- them, through the WAL (wal2json) and through the recompute statements
+-- (the rules of sql/rules/ with the write policies of sql/policies/, and
+-- the other sql/*.sql, run by src/recompute.c). This file states the columns, replica
 -- identities, indexes and the aggregate_plays triggers those two paths need.
 -- The targets are challenges (the reward catalogue) and user_challenges (what
 -- reckon writes). Tests and the demo load it into an empty database with

@@ -8,8 +8,9 @@
  *                (tools/bench/baseline_polling.sql): every tick, for each
  *                processor p1, p2, p3 and c, in one transaction, a dirty
  *                scan of the rows past its checkpoint, the repo's own
- *                recompute statement (sql/play_milestone.sql,
- *                sql/first_weekly_comment.sql, as embedded in libreckon)
+ *                recompute statement (the rules play_milestone and
+ *                first_weekly_comment of sql/rules/, composed with their
+ *                write policies as reckon runs them, rule.h)
  *                for just the users found, and the checkpoint advanced;
  *   --mode scan  the full-scan processor (tools/bench/baseline_fullscan.sql):
  *                every tick, per tier p1, p2, p3 a GROUP BY over all plays
@@ -40,6 +41,7 @@
 #include "common.h"
 #include "embedded.h"
 #include "pgconn.h"
+#include "rule.h"
 
 #define LOG_MODULE "poller"
 #include "log.h"
@@ -387,25 +389,55 @@ poller_sql_find(const PollerSql *sql, const char *name)
 }
 
 /*
- * poller_prepare: prepare statement name from sql (or from the embedded
- * repo statements when from_repo) with the given parameter types.
+ * The statement reckon runs for the built-in rule name on the primary,
+ * composed as config.c composes it (rule.h); malloc'd, NULL when it
+ * cannot be (logged).
+ */
+static char *
+poller_repo_statement(const char *name)
+{
+	const char *rule = embedded_find(embedded_rules, name);
+	const char *frame = embedded_find(embedded_sql, "rule_frame");
+	char policy[RULE_POLICY_NAME_MAX];
+	char err[256];
+	char *text = NULL;
+
+	if (rule != NULL && frame != NULL &&
+	    rule_policy_name(rule, policy, sizeof(policy), err, sizeof(err)))
+	{
+		const char *pol = embedded_find(embedded_policies, policy);
+
+		text = pol == NULL ? NULL
+		                   : rule_compose(rule, pol, frame, RULE_FORM_PRIMARY,
+		                                  NULL, err, sizeof(err));
+	}
+	if (text == NULL)
+	{
+		log_error("no built-in rule sql/rules/%s.sql to compose", name);
+	}
+	return text;
+}
+
+/*
+ * poller_prepare: prepare statement name from sql (or, when from_repo, the
+ * statement reckon composes from the built-in rule name) with the given
+ * parameter types.
  */
 static bool WARN_UNUSED
 poller_prepare(Pgconn *conn, const PollerSql *sql, const char *name,
                bool from_repo, int nparams, const unsigned int *types)
 {
-	const char *text = from_repo ? embedded_find(embedded_sql, name)
-	                             : poller_sql_find(sql, name);
+	char *composed = from_repo ? poller_repo_statement(name) : NULL;
+	const char *text = from_repo ? composed : poller_sql_find(sql, name);
+	bool ok;
 
 	if (text == NULL)
 	{
-		if (from_repo)
-		{
-			log_error("no embedded statement sql/%s.sql", name);
-		}
-		return false;
+		return false; /* error already logged */
 	}
-	return pgconn_prepare(conn, name, name, text, nparams, types) == PGCONN_OK;
+	ok = pgconn_prepare(conn, name, name, text, nparams, types) == PGCONN_OK;
+	free(composed);
+	return ok;
 }
 
 /*
