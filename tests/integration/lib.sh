@@ -161,6 +161,20 @@ setup_db()
 	fi
 }
 
+# setup_db_with_standby: setup_db, then a streaming standby of the cluster
+# (cluster_standby, pg_basebackup -R); READ_DSN names it for --read-dsn.
+# A standby that does not start fails the test.
+setup_db_with_standby()
+{
+	setup_db "$@"
+	cluster_standby || {
+		not_ok "a standby starts (pg_basebackup -R)"
+		test_done
+		exit 1
+	}
+	READ_DSN="host=$CLUSTER_DIR port=$STANDBY_PORT dbname=$PGDATABASE"
+}
+
 lsn_now()
 {
 	q "select pg_current_wal_lsn()"

@@ -16,14 +16,8 @@
 #   d. A read server that is not a standby (the primary itself) is refused
 #      with a message, and every batch reads on the primary.
 . "$(dirname "$0")/lib.sh"
-setup_db
-cluster_standby || {
-	not_ok "a standby starts (pg_basebackup -R)"
-	test_done
-	exit 1
-}
+setup_db_with_standby
 W=$CLUSTER_DIR
-READ_DSN="host=$CLUSTER_DIR port=$STANDBY_PORT dbname=$PGDATABASE"
 sq() { psql -X -At -v ON_ERROR_STOP=1 -p "$STANDBY_PORT" -c "$1"; }
 # config TIMEOUT: the built-in catalogue with read_fence_timeout = TIMEOUT
 config()

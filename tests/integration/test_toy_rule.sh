@@ -11,14 +11,8 @@
 #      primary's rows follow: progress, a completion, a new row; a row
 #      whose data drops after completion stays complete.
 . "$(dirname "$0")/lib.sh"
-setup_db
-cluster_standby || {
-	not_ok "a standby starts (pg_basebackup -R)"
-	test_done
-	exit 1
-}
+setup_db_with_standby
 W=$CLUSTER_DIR
-READ_DSN="host=$CLUSTER_DIR port=$STANDBY_PORT dbname=$PGDATABASE"
 
 cat >"$W/toy.sql" <<'SQL'
 -- toy.sql: challenge 'toy', follow people (as many as its step_count).
