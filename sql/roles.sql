@@ -48,11 +48,11 @@
 --     longer grants CREATE on public to PUBLIC).
 --   SELECT on the source tables its statements read (FROM/JOIN in sql/*.sql,
 --     the lookup of tools/reckon.conf): users, tracks, playlists, comments,
---     follows, reposts, saves, user_events, aggregate_plays, and the
---     catalogue challenges. Not plays: reckon sees plays only through the
---     stream (decoding checks no table privilege) and through the matview
---     aggregate_interval_plays (read via the matview owner, below). The
---     catalog check at start reads only pg_catalog.
+--     follows, reposts, saves, user_events, aggregate_plays, remixes,
+--     events, sol_purchases, and the catalogue challenges; plays, for the
+--     listen streak (a listener's plays since the last counted listen;
+--     the play milestones read aggregate_plays, not plays). The catalog
+--     check at start reads only pg_catalog.
 --   reckon.backfill_runs and reckon.backfill_batches (sql/state.sql,
 --     which this file runs first): USAGE on schema reckon; SELECT and
 --     INSERT to plan, record and resume a backfill; UPDATE of finished_at
@@ -65,6 +65,10 @@
 --     users) and return them (RETURNING). Column-level UPDATE: reckon cannot
 --     move an existing reward to another user, challenge or specifier, nor
 --     rewrite created_at. No DELETE: rows are never deleted.
+--   challenge_listen_streak, challenge_profile_completion: SELECT, INSERT,
+--     UPDATE. The streak's state (its memory: plays may be pruned) and the
+--     seven profile facts, one row per user, written when they change;
+--     never deleted.
 --   trending_results: SELECT, INSERT (a week's winners are inserted once;
 --     the statement checks whether the week is already recorded).
 --   track_trending_scores, playlist_trending_scores: SELECT, INSERT, UPDATE
@@ -171,7 +175,8 @@ GRANT USAGE ON SCHEMA public TO :"role", :"matview_owner";
 -- Sources reckon's statements read.
 GRANT SELECT ON public.users, public.tracks, public.playlists,
 	public.comments, public.follows, public.reposts, public.saves,
-	public.user_events, public.aggregate_plays, public.challenges
+	public.user_events, public.aggregate_plays, public.challenges,
+	public.plays, public.remixes, public.events, public.sol_purchases
 	TO :"role";
 
 -- reckon's own state (sql/state.sql): the backfill runs and batches.
@@ -184,6 +189,8 @@ GRANT UPDATE (finished_at) ON reckon.backfill_runs TO :"role";
 GRANT SELECT, INSERT ON public.user_challenges TO :"role";
 GRANT UPDATE (current_step_count, is_complete, amount, completed_at)
 	ON public.user_challenges TO :"role";
+GRANT SELECT, INSERT, UPDATE ON public.challenge_listen_streak,
+	public.challenge_profile_completion TO :"role";
 GRANT SELECT, INSERT ON public.trending_results TO :"role";
 GRANT SELECT, INSERT, DELETE ON public.track_trending_scores,
 	public.playlist_trending_scores TO :"role";

@@ -104,6 +104,48 @@ CREATE TABLE public.user_events (
 	is_mobile_user boolean NOT NULL DEFAULT false
 );
 
+-- Remix links: child_track_id is a remix of parent_track_id (one row per
+-- parent; the application rewrites a child's rows when its remix_of
+-- changes). Read by cosign (sql/rules/cosign.sql).
+CREATE TABLE public.remixes (
+	parent_track_id bigint NOT NULL,
+	child_track_id bigint NOT NULL,
+	PRIMARY KEY (parent_track_id, child_track_id)
+);
+
+-- Events hosted by a user, updated in place. A remix contest
+-- (event_type 'remix_contest') names its winners in event_data->'winners',
+-- a JSON array of track ids (numbers or numeric strings). Read by the
+-- remix-contest winner rule (sql/rules/remix_contest_winner.sql); the
+-- updated_at of the row that names a winner anchors its reward.
+CREATE TABLE public.events (
+	event_id bigint PRIMARY KEY,
+	event_type text NOT NULL,
+	user_id bigint NOT NULL,
+	is_deleted boolean NOT NULL DEFAULT false,
+	event_data jsonb,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Purchases of a track, an album or a playlist, in micro-USDC (amount
+-- 1,000,000 is one dollar). is_valid is NULL while the purchase is pending,
+-- then true or false. Read by the audio-matching rules (buyer 'b', seller
+-- 's': sql/rules/audio_matching_buyer.sql, audio_matching_seller.sql).
+CREATE TABLE public.sol_purchases (
+	signature text NOT NULL,
+	instruction_index integer NOT NULL,
+	amount bigint NOT NULL,
+	slot bigint NOT NULL,
+	content_type text NOT NULL
+		CHECK (content_type IN ('track', 'album', 'playlist')),
+	content_id bigint NOT NULL,
+	buyer_user_id bigint NOT NULL,
+	is_valid boolean,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (signature, instruction_index)
+);
+
 -- ---------------------------------------------------------------------------
 -- Replica identity
 --
@@ -178,8 +220,17 @@ CREATE INDEX tracks_pinned_owner_id_idx ON public.tracks (owner_id)
 CREATE INDEX comments_user_id_idx ON public.comments (user_id);
 CREATE INDEX playlists_owner_id_idx ON public.playlists (playlist_owner_id);
 CREATE INDEX user_events_referrer_idx ON public.user_events (referrer, user_id);
--- Deliberately no index on plays beyond its key: it is the busiest table and
--- nothing reckon runs looks plays up (play counts come from aggregate_plays).
+CREATE INDEX remixes_child_idx ON public.remixes (child_track_id, parent_track_id);
+CREATE INDEX events_user_id_idx ON public.events (user_id);
+CREATE INDEX sol_purchases_buyer_idx ON public.sol_purchases (buyer_user_id);
+CREATE INDEX sol_purchases_content_idx ON public.sol_purchases
+	(content_id, content_type);
+-- plays has one index beyond its key, for the listen streak (a listener's
+-- plays from a time on); play counts come from aggregate_plays. It is the
+-- busiest table: what this index costs each play is measured by
+-- `make bench` (database-cost scenario).
+CREATE INDEX plays_user_created_idx ON public.plays (user_id, created_at)
+	WHERE user_id IS NOT NULL;
 
 -- ---------------------------------------------------------------------------
 -- aggregate_plays: plays per play_item_id, kept exact by triggers on plays so
@@ -288,7 +339,12 @@ INSERT INTO public.challenges (id, type, amount, step_count, active) VALUES
 	('rd', 'boolean', 1, NULL, true),     -- was referred by an existing user
 	('r', 'aggregate', 1, 5, true),       -- a referral (at most 5 rewarded)
 	('rv', 'aggregate', 1, 5000, true),   -- a referral by a verified user
-	('cp', 'aggregate', 10, NULL, true);  -- comment pinned by a verified artist
+	('cp', 'aggregate', 10, NULL, true),  -- comment pinned by a verified artist
+	('cs', 'aggregate', 1000, NULL, false), -- a remix cosigned by its parent's artist
+	('e', 'aggregate', 1, NULL, false),   -- listen streak, beyond 7 days
+	('w', 'aggregate', 1000, NULL, true), -- remix contest winner
+	('b', 'aggregate', 1, NULL, true),    -- audio matching buyer, per dollar
+	('s', 'aggregate', 5, NULL, true);    -- audio matching seller, per dollar
 
 -- What reckon writes. One row per (challenge, specifier); the specifier
 -- starts with the user id in lowercase hex. Rows are never deleted; once
@@ -311,6 +367,31 @@ CREATE TABLE public.user_challenges (
 -- index list above.
 CREATE INDEX user_challenges_user_idx ON public.user_challenges
 	(user_id, challenge_id);
+
+-- State of the listen streak ('e'), one row per listener, written by the
+-- streak policy (sql/policies/streak.sql): the last counted listen, the
+-- streak, and the play time that started it (which names the open 7-day
+-- row). The streak is a fold over a listener's plays and plays may be
+-- pruned, so this row is its memory, not derived data.
+CREATE TABLE public.challenge_listen_streak (
+	user_id bigint PRIMARY KEY,
+	last_listen_date timestamptz,
+	listen_streak integer NOT NULL,
+	streak_started_at timestamptz
+);
+
+-- The seven facts of profile completion ('p'), one row per user, written
+-- when they change.
+CREATE TABLE public.challenge_profile_completion (
+	user_id bigint PRIMARY KEY,
+	profile_description boolean NOT NULL,
+	profile_name boolean NOT NULL,
+	profile_picture boolean NOT NULL,
+	profile_cover_photo boolean NOT NULL,
+	follows boolean NOT NULL,
+	favorites boolean NOT NULL,
+	reposts boolean NOT NULL
+);
 
 -- ---------------------------------------------------------------------------
 -- Trending
