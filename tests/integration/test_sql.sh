@@ -82,7 +82,10 @@ WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
 SQL
 
 expect "catalogue seeded" \
-	"c|aggregate|1||t
+	"b|aggregate|1||t
+c|aggregate|1||t
+cs|aggregate|1000||f
+e|aggregate|1||f
 cp|aggregate|10||t
 fp|boolean|2||t
 m|boolean|1||t
@@ -98,7 +101,9 @@ tp|trending|100||t
 tt|trending|1000||t
 tut|trending|1000||t
 u|numeric|1|3|t
-v|boolean|5||t" <<'SQL'
+s|aggregate|5||t
+v|boolean|5||t
+w|aggregate|1000||t" <<'SQL'
 SELECT id, type, amount, step_count, active FROM public.challenges;
 SQL
 
