@@ -34,6 +34,20 @@
  *                                     CTEs of its WITH
  *                "-- reckon: rule"    where the candidates come in: the
  *                                     line inside "rule AS (...)"
+ *                "-- reckon: extension"
+ *                                     where the CTEs of a policy that
+ *                                     extends this one go (optional)
+ *   in a policy that extends another
+ *                "-- reckon: extends BASE"     the policy it goes into
+ *                "-- reckon: columns NAME TYPE, ..."
+ *                                     BASE's columns, in order, then its
+ *                                     own; no other directive: the rest
+ *                                     of its text is CTEs (each followed
+ *                                     by a comma) that go on BASE's
+ *                                     extension line, where the frame and
+ *                                     the rule's rows are in scope
+ *                                     (profile_facts: sticky, plus a write
+ *                                     of the facts the rule returns)
  *
  * The frame (sql/rule_frame.sql) is a list of CTEs every rule and policy
  * may read: the catalogue row of the challenge, the batch's keys. Every
@@ -47,6 +61,7 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "embedded.h"
 
 /* the parameters every form takes before the apply form's arrays */
 #define RULE_PARAMS 3
@@ -69,6 +84,28 @@ typedef enum RuleForm
  */
 bool rule_policy_name(const char *rule, char *name, size_t size, char *err,
                       size_t err_size) WARN_UNUSED;
+
+/*
+ * rule_policy_text: the write policy called name among policies (a table
+ * that ends with a NULL name: embedded_policies), ready for rule_compose,
+ * malloc'd: the caller frees it. A policy that extends another comes
+ * composed with it (rule_policy_extend). NULL, with the reason in err, when
+ * there is no such policy, or no such base, or the two do not compose.
+ */
+char *rule_policy_text(const EmbeddedFile *policies, const char *name,
+                       char *err, size_t err_size) WARN_UNUSED;
+
+/*
+ * rule_policy_extend: the policy base with extension inside it, malloc'd:
+ * the caller frees it. base's columns line becomes extension's (the longer
+ * list), base's "-- reckon: extension" line becomes extension's text less
+ * its directive lines; the rest of base is unchanged, so it is a policy
+ * like any other (one level: the result has no extension line). NULL, with
+ * the reason in err, when base is not a policy, has no extension line, or
+ * extension breaks the conventions above.
+ */
+char *rule_policy_extend(const char *base, const char *extension, char *err,
+                         size_t err_size) WARN_UNUSED;
 
 /*
  * rule_compose: the statement of the given form, composed from rule, policy

@@ -205,6 +205,22 @@ ALTER TABLE public.playlists REPLICA IDENTITY FULL;
 --   user_events(referrer, user_id)
 --                           referred, referral (a referrer's referrals, in
 --                           referred user order)
+--   sol_purchases(buyer_user_id, content_id)
+--                           audio_matching_buyer (a buyer's purchases);
+--                           audio_matching_buyer and audio_matching_seller
+--                           (a (buyer, content) pair's first earning
+--                           purchase)
+--   sol_purchases(content_id, content_type)
+--                           audio_matching_buyer and audio_matching_seller
+--                           (the purchases of a seller's content)
+--   tracks PK, playlists PK audio_matching_buyer, audio_matching_seller (a
+--                           purchase's seller)
+--   tracks(owner_id), playlists(playlist_owner_id)
+--                           audio_matching_buyer, audio_matching_seller (a
+--                           seller's content)
+--   challenge_profile_completion PK
+--                           profile_completion's policy (profile_facts:
+--                           the user's facts row)
 --   user_challenges PK      all write policies (existing row / ON
 --                           CONFLICT; capped: has this specifier a row
 --                           under the challenge or the one it shares with)
@@ -222,7 +238,8 @@ CREATE INDEX playlists_owner_id_idx ON public.playlists (playlist_owner_id);
 CREATE INDEX user_events_referrer_idx ON public.user_events (referrer, user_id);
 CREATE INDEX remixes_child_idx ON public.remixes (child_track_id, parent_track_id);
 CREATE INDEX events_user_id_idx ON public.events (user_id);
-CREATE INDEX sol_purchases_buyer_idx ON public.sol_purchases (buyer_user_id);
+CREATE INDEX sol_purchases_buyer_idx ON public.sol_purchases
+	(buyer_user_id, content_id);
 CREATE INDEX sol_purchases_content_idx ON public.sol_purchases
 	(content_id, content_type);
 -- plays has one index beyond its key, for the listen streak (a listener's

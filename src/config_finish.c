@@ -112,7 +112,7 @@ config_compose(ConfigProcessor *p, const char *rule)
 {
 	char policy_name[RULE_POLICY_NAME_MAX];
 	char err[256];
-	const char *policy;
+	char *policy;
 	const char *frame;
 	bool has_read = p->read_sql_name[0] == '\0';
 
@@ -125,8 +125,7 @@ config_compose(ConfigProcessor *p, const char *rule)
 	}
 	frame = embedded_find(embedded_sql, "rule_frame");
 	ASSERT(frame != NULL);
-	policy = embedded_find(embedded_policies, policy_name);
-	if (policy == NULL)
+	if (embedded_find(embedded_policies, policy_name) == NULL)
 	{
 		log_error("%s: processor \"%s\": rule \"%s\" names the unknown "
 		          "write policy \"%s\" (sticky, once or capped)",
@@ -134,6 +133,14 @@ config_compose(ConfigProcessor *p, const char *rule)
 		return false;
 	}
 	snprintf(p->policy_name, sizeof(p->policy_name), "%s", policy_name);
+	/* the policy, or the one it extends with it inside (rule.h) */
+	policy = rule_policy_text(embedded_policies, policy_name, err, sizeof(err));
+	if (policy == NULL)
+	{
+		log_error("%s: processor \"%s\": rule \"%s\": %s", p->origin, p->id,
+		          p->sql_name, err);
+		return false;
+	}
 	p->sql_text = rule_compose(rule, policy, frame, RULE_FORM_PRIMARY,
 	                           &p->read_columns, err, sizeof(err));
 	if (p->sql_text != NULL && has_read)
@@ -146,6 +153,7 @@ config_compose(ConfigProcessor *p, const char *rule)
 		        : rule_compose(rule, policy, frame, RULE_FORM_APPLY, NULL, err,
 		                       sizeof(err));
 	}
+	free(policy);
 	if (p->sql_text == NULL || (has_read && p->apply_sql_text == NULL))
 	{
 		log_error("%s: processor \"%s\": rule \"%s\" with policy \"%s\": %s",

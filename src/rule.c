@@ -129,6 +129,17 @@ rule_directive_is(const char *d, const char *end, const char *word)
 	return true;
 }
 
+/* Whether the directive at d (up to end) is word, alone or followed by a
+ * blank and more. */
+static bool
+rule_directive_starts(const char *d, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(end - d) >= n && memcmp(d, word, n) == 0 &&
+	       (d + n == end || strchr(" \t\r", d[n]) != NULL);
+}
+
 static const char *
 rule_line_end(const char *line)
 {
@@ -161,21 +172,27 @@ rule_word(const char *s, const char *end, char *out, size_t size)
 	return true;
 }
 
-bool
-rule_policy_name(const char *rule, char *name, size_t size, char *err,
-                 size_t err_size)
+/*
+ * The NAME of text's one "-- reckon: WORD NAME" line into name; *found gets
+ * how many such lines there are (0 or 1 when true). False, with the reason
+ * in err, when there are two or more or one names no [a-z0-9_] word.
+ */
+static bool
+rule_named_directive(const char *text, const char *word, char *name,
+                     size_t size, int *found, char *err, size_t err_size)
 {
-	int found = 0;
+	size_t n = strlen(word);
 
-	for (const char *line = rule; *line != '\0';)
+	*found = 0;
+	for (const char *line = text; *line != '\0';)
 	{
 		const char *end = rule_line_end(line);
 		const char *d = rule_directive(line, end);
 
-		if (d != NULL && strncmp(d, "policy", 6) == 0 &&
-		    (d[6] == ' ' || d[6] == '\t'))
+		if (d != NULL && strncmp(d, word, n) == 0 &&
+		    (d[n] == ' ' || d[n] == '\t'))
 		{
-			const char *w = d + 7;
+			const char *w = d + n + 1;
 			const char *w_end = end;
 
 			while (w < end && (*w == ' ' || *w == '\t'))
@@ -190,20 +207,39 @@ rule_policy_name(const char *rule, char *name, size_t size, char *err,
 			if (!rule_word(w, w_end, name, size))
 			{
 				rule_error(err, err_size,
-				           "the \"-- reckon: policy\" line names no policy "
-				           "(a name of a-z, 0-9 and _)");
+				           "the \"-- reckon: %s\" line names no policy "
+				           "(a name of a-z, 0-9 and _)",
+				           word);
 				return false;
 			}
-			found++;
+			if (++*found > 1)
+			{
+				rule_error(err, err_size,
+				           "more than one \"-- reckon: %s\" line", word);
+				return false;
+			}
 		}
 		line = *end == '\n' ? end + 1 : end;
 	}
-	if (found != 1)
+	return true;
+}
+
+bool
+rule_policy_name(const char *rule, char *name, size_t size, char *err,
+                 size_t err_size)
+{
+	int found;
+
+	if (!rule_named_directive(rule, "policy", name, size, &found, err,
+	                          err_size))
+	{
+		return false;
+	}
+	if (found == 0)
 	{
 		rule_error(err, err_size,
-		           found == 0 ? "no \"-- reckon: policy NAME\" line (sticky, "
-		                        "once or capped)"
-		                      : "more than one \"-- reckon: policy\" line");
+		           "no \"-- reckon: policy NAME\" line (sticky, once or "
+		           "capped)");
 		return false;
 	}
 	return true;
@@ -334,6 +370,13 @@ rule_parse_policy(const char *policy, RulePolicy *pol, char *err,
 			*(is_rule ? &pol->rule_line_end : &pol->frame_line_end) =
 			    *end == '\n' ? end + 1 : end;
 		}
+		else if (d != NULL && rule_directive_starts(d, end, "extends"))
+		{
+			rule_error(err, err_size,
+			           "the policy extends another: rule_policy_text "
+			           "composes the two first");
+			return false;
+		}
 		else if (d != NULL && strncmp(d, "columns ", 8) == 0)
 		{
 			ncolumns_lines++;
@@ -367,6 +410,207 @@ rule_parse_policy(const char *policy, RulePolicy *pol, char *err,
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Check the extension's directives (one extends line, one columns line,
+ * none of the lines its base holds) into ext's columns, and append its body
+ * (every other line, less final blanks) to body.
+ */
+static bool
+rule_parse_extension(const char *extension, RulePolicy *ext,
+                     const char **columns_line, const char **columns_end,
+                     RuleText *body, char *err, size_t err_size)
+{
+	static const char *const base_only[] = {"frame", "rule", "extension"};
+	int nextends = 0;
+	int ncolumns_lines = 0;
+
+	*ext = (RulePolicy){0};
+	for (const char *line = extension; *line != '\0';)
+	{
+		const char *end = rule_line_end(line);
+		const char *next = *end == '\n' ? end + 1 : end;
+		const char *d = rule_directive(line, end);
+
+		for (size_t i = 0;
+		     d != NULL && i < sizeof(base_only) / sizeof(base_only[0]); i++)
+		{
+			if (rule_directive_is(d, end, base_only[i]))
+			{
+				rule_error(err, err_size,
+				           "an extension has no \"-- reckon: %s\" line (the "
+				           "policy it extends has)",
+				           base_only[i]);
+				return false;
+			}
+		}
+		if (d != NULL && rule_directive_starts(d, end, "extends"))
+		{
+			nextends++;
+		}
+		else if (d != NULL && strncmp(d, "columns ", 8) == 0)
+		{
+			ncolumns_lines++;
+			*columns_line = line;
+			*columns_end = next;
+			if (!rule_parse_columns(d + 8, end, ext))
+			{
+				rule_error(err, err_size,
+				           "the \"-- reckon: columns\" line is not a list of "
+				           "at most %d \"name type\" pairs",
+				           RULE_COLUMNS_MAX);
+				return false;
+			}
+		}
+		else
+		{
+			rule_append(body, line, (size_t)(next - line));
+		}
+		line = next;
+	}
+	if (nextends != 1 || ncolumns_lines != 1)
+	{
+		rule_error(err, err_size, "not exactly one \"-- reckon: %s\" line",
+		           nextends != 1 ? "extends" : "columns");
+		return false;
+	}
+	while (body->len > 0 && strchr(" \t\r\n", body->s[body->len - 1]) != NULL)
+	{
+		body->s[--body->len] = '\0';
+	}
+	return true;
+}
+
+/* Whether ext's columns are base's, in order, and at least one more. */
+static bool
+rule_columns_extend(const RulePolicy *base, const RulePolicy *ext)
+{
+	if (ext->ncolumns <= base->ncolumns)
+	{
+		return false;
+	}
+	for (int c = 0; c < base->ncolumns; c++)
+	{
+		if (strcmp(base->names[c], ext->names[c]) != 0 ||
+		    strcmp(base->types[c], ext->types[c]) != 0)
+		{
+			return false;
+		}
+	}
+	return true;
+}
+
+char *
+rule_policy_extend(const char *base, const char *extension, char *err,
+                   size_t err_size)
+{
+	RulePolicy pol;
+	RulePolicy ext;
+	const char *columns_line = NULL;
+	const char *columns_end = NULL;
+	RuleText body = {0};
+	RuleText out = {0};
+	int nmarks = 0;
+
+	if (!rule_parse_policy(base, &pol, err, err_size) ||
+	    !rule_parse_extension(extension, &ext, &columns_line, &columns_end,
+	                          &body, err, err_size))
+	{
+		free(body.s);
+		return NULL;
+	}
+	if (!rule_columns_extend(&pol, &ext))
+	{
+		rule_error(err, err_size,
+		           "the \"-- reckon: columns\" line does not repeat the "
+		           "columns of the policy it extends, in order, before its "
+		           "own");
+		free(body.s);
+		return NULL;
+	}
+	for (const char *line = base; *line != '\0';)
+	{
+		const char *end = rule_line_end(line);
+		const char *next = *end == '\n' ? end + 1 : end;
+		const char *d = rule_directive(line, end);
+
+		if (d != NULL && strncmp(d, "columns ", 8) == 0)
+		{
+			rule_append(&out, columns_line,
+			            (size_t)(columns_end - columns_line));
+		}
+		else if (d != NULL && rule_directive_is(d, end, "extension"))
+		{
+			nmarks++;
+			rule_append(&out, body.s != NULL ? body.s : "", body.len);
+			rule_puts(&out, "\n");
+		}
+		else
+		{
+			rule_append(&out, line, (size_t)(next - line));
+		}
+		line = next;
+	}
+	free(body.s);
+	if (nmarks != 1)
+	{
+		rule_error(err, err_size,
+		           "the policy it extends has %s \"-- reckon: extension\" "
+		           "line",
+		           nmarks == 0 ? "no" : "more than one");
+		free(out.s);
+		return NULL;
+	}
+	return out.s;
+}
+
+char *
+rule_policy_text(const EmbeddedFile *policies, const char *name, char *err,
+                 size_t err_size)
+{
+	const char *policy = NULL;
+	const char *base = NULL;
+	char base_name[RULE_POLICY_NAME_MAX];
+	char why[256];
+	int found = 0;
+	char *text;
+
+	for (const EmbeddedFile *f = policies; f->name != NULL; f++)
+	{
+		policy = strcmp(f->name, name) == 0 ? f->text : policy;
+	}
+	if (policy == NULL)
+	{
+		rule_error(err, err_size, "no write policy \"%s\"", name);
+		return NULL;
+	}
+	if (!rule_named_directive(policy, "extends", base_name, sizeof(base_name),
+	                          &found, err, err_size))
+	{
+		return NULL;
+	}
+	if (found == 0)
+	{
+		text = strdup(policy);
+		if (text == NULL)
+		{
+			common_out_of_memory("write policy");
+		}
+		return text;
+	}
+	for (const EmbeddedFile *f = policies; f->name != NULL; f++)
+	{
+		base = strcmp(f->name, base_name) == 0 ? f->text : base;
+	}
+	text = base == NULL ? NULL
+	                    : rule_policy_extend(base, policy, why, sizeof(why));
+	if (text == NULL)
+	{
+		rule_error(err, err_size, "policy \"%s\" extends \"%s\": %s", name,
+		           base_name, base == NULL ? "no such write policy" : why);
+	}
+	return text;
 }
 
 /* The apply form's input: the read's columns, one array parameter each. */

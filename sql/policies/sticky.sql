@@ -10,6 +10,9 @@
 --     column ($4, $5, ... in the order of the "columns" line), for the
 --     statement that writes a standby's reads on the primary.
 -- Parameters and the frame (challenge, batch_keys): sql/rule_frame.sql.
+-- A policy that extends this one ("-- reckon: extends sticky": profile_facts)
+-- puts its CTEs on the "-- reckon: extension" line below, after the rule's
+-- rows.
 -- reckon: columns user_id bigint, specifier text, n bigint
 --
 -- The candidate rows: one per (challenge, specifier) at most (the rules
@@ -48,6 +51,7 @@ WITH
 rule AS (
 -- reckon: rule
 ),
+-- reckon: extension
 -- Every lookup below is a correlated subquery keyed by one user_challenges
 -- key, so the planner cannot turn it into a hash join over all of
 -- user_challenges, whatever it estimates for the batch.

@@ -10,15 +10,18 @@
 # (tools/reckon.conf's processors, in test_sql.sh's order): a runs PRIMARY;
 # b runs READ on the primary and on a streaming standby (as a role that may
 # not read user_challenges), then APPLY of the standby's rows. Also:
-#   - plans use indexes only: READ on the standby, APPLY of a sticky, a once
-#     and a capped rule
-#   - gen_workload.awk replayed in slices, every processor for every key
-#     after each; then oracle.sql (-v catalogue=1) is silent on b
+#   - plans use indexes only: READ on the standby, APPLY of one rule per
+#     policy
+#   - gen_workload.awk replayed in slices (with purchases of its own while
+#     it writes none), every processor for every key after each; then
+#     oracle.sql (-v catalogue=1) is silent on b
 #   - the same reads applied again write nothing; inactive or missing
 #     challenges: every READ is empty
 #   - targeted cases per policy: sticky (complete stays complete when data
 #     drops; below create_min, no row), once (an amount change changes no
-#     row), capped (the cap, rank order, "never twice" across r and rv)
+#     row), capped (the cap, rank order, "never twice" across r and rv),
+#     scaled (a first purchase validated after a later one changes no row)
+#   - profile_facts (sticky extended): the facts rows equal in a and b
 # Needs PostgreSQL 15 binaries (cluster.sh) and awk; exits 1 on any failure.
 
 set -u -o pipefail
@@ -39,9 +42,10 @@ WORK="$CLUSTER_DIR/test_sql_split" # removed with the cluster
 mkdir -p "$WORK"
 
 # The processors, in test_sql.sh's order (rv before r, as the referrals
-# group runs them): rule, keys ($ids: user ids; $referrers: referrer ids;
-# $owners: track owner ids), challenge, create_min (tools/reckon.conf; 1
-# unless set there, as reckon passes it).
+# group runs them): rule, keys ($ids: user ids, buyers and content owners
+# among them; $referrers: referrer ids; $owners: track owner ids),
+# challenge, create_min (tools/reckon.conf; 1 unless set there, as reckon
+# passes it).
 PROCESSORS="play_milestone ids p1 1
 play_milestone ids p2 250
 play_milestone ids p3 1000
@@ -54,7 +58,9 @@ mobile_install ids m 1
 referred referrers rd 1
 referral referrers rv 1
 referral referrers r 1
-comment_pin owners cp 1"
+comment_pin owners cp 1
+audio_matching_buyer ids b 1
+audio_matching_seller ids s 1"
 RULES=$(awk '!seen[$1]++ { print $1 }' <<<"$PROCESSORS")
 
 # ---------------------------------------------------------------------------
@@ -285,9 +291,25 @@ split_apply()
 
 # UC: user_challenges as compared between a and b (created_at and
 # completed_at differ by when each ran; whether completed_at is set does
-# not).
+# not), then the profile facts rows (p's policy writes them too).
 UC="SELECT challenge_id, user_id, specifier, is_complete, current_step_count,
-	amount, completed_at IS NULL FROM public.user_challenges ORDER BY 1, 3;"
+	amount, completed_at IS NULL FROM public.user_challenges ORDER BY 1, 3;
+SELECT 'facts', * FROM public.challenge_profile_completion ORDER BY 2;"
+
+# oracle_b: tests/integration/oracle.sql (-v catalogue=1) on b. While it
+# does not read sol_purchases it knows no b and s rule, so its lines about
+# their rows (an "unknown challenge") are left out: b and s are compared
+# between a and b, not judged.
+oracle_b()
+{
+	local out
+	out=$(psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 -v catalogue=1 \
+		-f tests/integration/oracle.sql 2>&1)
+	if ! grep -q sol_purchases tests/integration/oracle.sql; then
+		out=$(grep -Ev '^[^|]*\|(b|s)\|' <<<"$out")
+	fi
+	printf '%s' "$out"
+}
 
 # same DESCRIPTION FILE_A FILE_B: a check that two outputs are equal once
 # sorted.
@@ -350,7 +372,7 @@ recompute()
 	cat "$WORK/ret.b" >>"$WORK/ret.all"
 	same "$name: same rows returned ($(wc -l <"$WORK/ret.a") rows)" \
 		"$WORK/ret.a" "$WORK/ret.b"
-	same "$name: same user_challenges ($(wc -l <"$WORK/uc.a") rows)" \
+	same "$name: same user_challenges and facts ($(wc -l <"$WORK/uc.a") rows)" \
 		"$WORK/uc.a" "$WORK/uc.b"
 }
 
@@ -427,11 +449,36 @@ SLICE=${SLICE:-250}
 awk -v seed="$SEED" -v txns="$TXNS" -v users="$USERS" -v tracks="$TRACKS" \
 	-f tests/integration/gen_workload.awk >"$WORK/workload.sql"
 
+# Purchases for b and s, while gen_workload.awk writes none: each slice
+# ends with 30 over the workload's ids (tracks 1..TRACKS and some missing,
+# its playlists from 1000000 up, users 1..64), some pending, invalid,
+# under a dollar or repeated; the pending ones of earlier slices are
+# validated (or invalidated) with it.
+if ! grep -q sol_purchases "$WORK/workload.sql"; then
+	for ((lo = 0, i = 1; lo <= TXNS; lo += SLICE, i++)); do
+		cat <<-SQL
+			-- txn $((lo + SLICE - 1))
+			UPDATE public.sol_purchases SET is_valid = slot % 3 <> 0
+			WHERE is_valid IS NULL;
+			INSERT INTO public.sol_purchases (signature, instruction_index,
+				amount, slot, content_type, content_id, buyer_user_id, is_valid)
+			SELECT 's$i:' || g % 25, g % 2, (g * 7919 + $i * 104729) % 6000000,
+				$i * 100 + g % 7, (ARRAY['track', 'track', 'album', 'playlist'])[1 + g % 4],
+				CASE WHEN g % 4 < 2 THEN 1 + (g * 31 + $i) % (${TRACKS} + 20)
+					ELSE 1000000 + (g * 13 + $i) % 40 END,
+				1 + (g * 17 + $i * 5) % 64,
+				(ARRAY[NULL, true, true, false]::boolean[])[1 + (g + $i) % 4]
+			FROM generate_series(1, 30) g;
+		SQL
+	done >>"$WORK/workload.sql"
+fi
+
 # The keys test_sql.sh's perfect daemon passes: every user id with any data
-# or any row, the referrers, the track owners (read from a, before the
-# recompute: a and b hold the same data).
+# or any row (buyers too), the referrers, the track owners (read from a,
+# before the recompute: a and b hold the same data).
 KEYS_SQL="SELECT coalesce(array_agg(DISTINCT id), '{}') FROM (
 	SELECT user_id FROM public.users UNION ALL
+	SELECT buyer_user_id FROM public.sol_purchases UNION ALL
 	SELECT owner_id FROM public.tracks UNION ALL
 	SELECT user_id FROM public.comments UNION ALL
 	SELECT playlist_owner_id FROM public.playlists UNION ALL
@@ -508,8 +555,7 @@ else
 		"$coverage"
 fi
 
-out=$(psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 -v catalogue=1 \
-	-f tests/integration/oracle.sql 2>&1)
+out=$(oracle_b)
 check_eq "oracle (catalogue) is silent on b after the workload" "" "$out"
 
 # ---------------------------------------------------------------------------
@@ -549,7 +595,8 @@ reads_with_rows()
 	find "$WORK" -name 'read.*.csv' -size +0 | wc -l
 }
 
-check_eq "with the workload's keys every read returns rows" 13 \
+check_eq "with the workload's keys every read returns rows" \
+	"$(wc -l <<<"$PROCESSORS")" \
 	"$(reads_with_rows "$PROCESSORS")"
 both "UPDATE public.challenges SET active = false"
 check_eq "with every challenge inactive every read returns no rows" 0 \
@@ -613,7 +660,7 @@ check_eq "(2) the reads offer rows, all counts below create_min" \
 900002,dbba2:1000,100
 900003,dbba3,0
 900004,dbba4,0
-900004,dbba4,0" "$(cat "$WORK"/read.[123].csv | LC_ALL=C sort)"
+900004,dbba4,0,f,f,f,f,f,f,f" "$(cat "$WORK"/read.[123].csv | LC_ALL=C sort)"
 check_eq "(2) may_create false: nothing returned" "" "$(cat "$WORK/ret.b")"
 check_eq "(2) may_create false: no row created" 0 \
 	"$(psql -X -At -d b -c "SELECT count(*) FROM public.user_challenges
@@ -666,13 +713,42 @@ check_eq "(4) verified: rv pays the 3 others, r nothing" \
 	"rv|dbba6:1003 rv|dbba6:1004 rv|dbba6:1005" \
 	"$(cut -d'|' -f1,3 "$WORK/ret.b" | LC_ALL=C sort | xargs)"
 
+# (5) the scaled policy: buyer 0xdbba7 buys track 0xdbba8 of the verified
+# 0xdbba8 twice. The later purchase (7 dollars) is valid first and is
+# paid; then the earlier one (3 dollars) turns valid: the READ offers its 3
+# units, and APPLY, as PRIMARY, writes nothing (one-shot).
+both "INSERT INTO public.users (user_id, is_verified) VALUES (900008, true);
+	INSERT INTO public.tracks (track_id, owner_id) VALUES (900008, 900008);
+	INSERT INTO public.sol_purchases (signature, instruction_index, amount,
+		slot, content_type, content_id, buyer_user_id, is_valid) VALUES
+		('dbba7a', 0, 3000000, 1, 'track', 900008, 900007, NULL),
+		('dbba7b', 0, 7000000, 2, 'track', 900008, 900007, true);"
+PURCHASES="audio_matching_buyer ids b 1
+audio_matching_seller ids s 1"
+ROW5="SELECT challenge_id, user_id, amount, xmin FROM public.user_challenges
+	WHERE specifier = 'dbba7:dbba8' ORDER BY 1"
+set_keys '{900007,900008}' '{}' '{}'
+recompute "(5) the later purchase valid" "$PURCHASES"
+check_eq "(5) the later purchase valid first: b and s pay its 7 dollars" \
+	"b|900007|7 s|900008|35" \
+	"$(psql -X -At -d b -c "$ROW5" | cut -d'|' -f1-3 | xargs)"
+before=$(psql -X -At -d b -c "$ROW5")
+both "UPDATE public.sol_purchases SET is_valid = true
+	WHERE signature = 'dbba7a'"
+recompute "(5) the earlier purchase valid" "$PURCHASES"
+check_eq "(5) the READs offer the earlier purchase's 3 units" \
+	"900007,dbba7:dbba8,3 900008,dbba7:dbba8,3" \
+	"$(cat "$WORK/read.1.csv" "$WORK/read.2.csv" | xargs)"
+check_eq "(5) one-shot: nothing returned" "" "$(cat "$WORK/ret.b")"
+check_eq "(5) one-shot: the rows, their amounts and xmin unchanged" \
+	"$before" "$(psql -X -At -d b -c "$ROW5")"
+
 # Last, every processor for every key again (the targeted cases ran only
 # some), and the oracle.
 mapfile -t k < <(psql -X -At -d a -c "$KEYS_SQL")
 set_keys "${k[0]}" "${k[1]}" "${k[2]}"
 recompute "full recompute after the targeted cases" "$PROCESSORS"
-out=$(psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 -v catalogue=1 \
-	-f tests/integration/oracle.sql 2>&1)
+out=$(oracle_b)
 check_eq "oracle (catalogue) is silent on b at the end" "" "$out"
 
 test_done

@@ -19,7 +19,8 @@
  * track_owner lookup, not for an unknown track nor, as an INSERT, for a
  * saturated owner; a track's owner change from the old row wal2json sends
  * as "identity", which under REPLICA IDENTITY DEFAULT lacks owner_id; NULL
- * keys; tables nobody watches). The lookup following the stream. Positions
+ * keys; tables nobody watches). The lookup following the stream. Two
+ * dirty rules on one column through two lookups. Positions
  * over several transactions, until a batch commits and releases the hold.
  * Keepalives and non-transactional messages move the received position only
  * outside a transaction. A stream restart mid-transaction. TRUNCATE starts
@@ -142,22 +143,31 @@ fx_flush(Fixture *fx)
 	return ack_flush_lsn(&fx->ack);
 }
 
+/* A started Fixture of the configuration text (lookups empty). */
 static Fixture *
-fx_create(void)
+fx_create_from(const char *text)
 {
 	Fixture *fx = calloc(1, sizeof(Fixture));
 
 	assert_non_null(fx);
 	config_init(&fx->config);
-	assert_true(config_load_buffer(&fx->config, "test_apply", test_config_text,
-	                               strlen(test_config_text)));
+	assert_true(
+	    config_load_buffer(&fx->config, "test_apply", text, strlen(text)));
 	assert_true(config_finish(&fx->config));
-	assert_int_equal(fx->config.nlookups, 1);
 	for (int i = 0; i < fx->config.ngroups; i++)
 	{
 		sched_group_init(&fx->groups[i], &fx->config.groups[i]);
 	}
 	fx_start(fx, TEST_CONFIRMED);
+	return fx;
+}
+
+static Fixture *
+fx_create(void)
+{
+	Fixture *fx = fx_create_from(test_config_text);
+
+	assert_int_equal(fx->config.nlookups, 1);
 	/* the initial load (recompute_load_lookup): track 7 is user 42's */
 	apply_lookup_set(&fx->apply, 0, 7, 42);
 	return fx;
@@ -564,6 +574,67 @@ test_apply_lookup_follows(void **state)
 }
 
 /*
+ * Two dirty rules on one column through two lookups (the seller of a
+ * purchase: its content_id as a track and as a playlist): each maps the
+ * value through its own lookup, so a purchase dirties the owner in each
+ * map that has the id, and nobody when neither has it; the second lookup
+ * follows its own table.
+ */
+static void
+test_apply_two_lookups_one_column(void **state)
+{
+	static const char text[] =
+	    "[lookup track_owner]\n"
+	    "table = public.tracks\n"
+	    "key = track_id\n"
+	    "value = owner_id\n"
+	    "[lookup playlist_owner]\n"
+	    "table = public.playlists\n"
+	    "key = playlist_id\n"
+	    "value = playlist_owner_id\n"
+	    "[processor s]\n"
+	    "challenge = s\n"
+	    "sql = audio_matching_seller\n"
+	    "dirty = public.sol_purchases.content_id -> track_owner\n"
+	    "dirty = public.sol_purchases.content_id -> playlist_owner\n"
+	    "dirty = public.playlists.playlist_owner_id\n";
+#define PURCHASE_OF(content)                                                   \
+	"\"schema\":\"public\",\"table\":\"sol_purchases\",\"columns\":["          \
+	"{\"name\":\"signature\",\"value\":\"x\"},"                                \
+	"{\"name\":\"content_id\",\"value\":" content "},"                         \
+	"{\"name\":\"buyer_user_id\",\"value\":99}]"
+	Fixture *fx = fx_create_from(text);
+	Group *s = fx_group(fx, "s");
+	const int64_t both[] = {42, 43};
+	const int64_t playlist_only[] = {44};
+	const int64_t new_owner[] = {45};
+
+	(void)state;
+	assert_int_equal(fx->config.nlookups, 2);
+	assert_int_equal(s->config->nrules, 3);
+	/* track 7 is 42's, playlist 7 is 43's, playlist 8 is 44's */
+	apply_lookup_set(&fx->apply, 0, 7, 42);
+	apply_lookup_set(&fx->apply, 1, 7, 43);
+	apply_lookup_set(&fx->apply, 1, 8, 44);
+	fx_txn1(fx, 900, 0x1500000, 'I', PURCHASE_OF("7"));
+	fx_expect_keys(s, both, 2);
+	fx_txn1(fx, 901, 0x1600000, 'I', PURCHASE_OF("8"));
+	fx_expect_keys(s, playlist_only, 1);
+	fx_txn1(fx, 902, 0x1700000, 'I', PURCHASE_OF("9"));
+	assert_int_equal(fx_dirty_total(fx), 0);
+	/* playlist 9 arrives: its owner is dirtied, and then found */
+	fx_txn1(fx, 903, 0x1800000, 'I',
+	        "\"schema\":\"public\",\"table\":\"playlists\",\"columns\":["
+	        "{\"name\":\"playlist_id\",\"value\":9},"
+	        "{\"name\":\"playlist_owner_id\",\"value\":45}]");
+	fx_expect_keys(s, new_owner, 1);
+	fx_txn1(fx, 904, 0x1900000, 'I', PURCHASE_OF("9"));
+	fx_expect_keys(s, new_owner, 1);
+	fx_destroy(fx);
+#undef PURCHASE_OF
+}
+
+/*
  * Over transactions: a key keeps the safe_lsn of its first dirtying and
  * takes the newest commit position; a key first dirtied later holds only
  * what came after the earlier commit; a batch commits and the hold moves.
@@ -876,6 +947,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_apply_routes),
+	    cmocka_unit_test(test_apply_two_lookups_one_column),
 	    cmocka_unit_test_setup_teardown(test_apply_lookup_follows, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_apply_positions, setup, teardown),

@@ -4,8 +4,8 @@
  * config_set for every [reckon] setting with a good value (stored) and bad
  * ones (rejected, Config unchanged, the origin named in the log);
  * config_load_file(NULL), the embedded tools/reckon.conf, with config_finish:
- * processors p1, p2, p3, c, u, lookup track_owner and the derived table
- * list; a valid file written to a temp file (comments, CRLF, blanks, a
+ * its processors, lookups track_owner and playlist_owner and the derived
+ * table list; a valid file written to a temp file (comments, CRLF, blanks, a
  * statement read from a file path); and broken files, each of which must
  * make config_load_file or config_finish return false and log a message
  * naming the problem and, for errors in the file, "FILE:LINE" (stderr is
@@ -520,12 +520,14 @@ has_table(const Config *config, const char *name)
 static void
 test_config_embedded_default(void **state)
 {
-	static const char *const ids[] = {"p1", "p2", "p3", "c",  "u", "p", "fp",
-	                                  "v",  "m",  "rd", "rv", "r", "cp"};
+	static const char *const ids[] = {"p1", "p2", "p3", "c", "u",
+	                                  "p",  "fp", "v",  "m", "rd",
+	                                  "rv", "r",  "cp", "b", "s"};
 	static const char *const tables[] = {
-	    "public.plays",    "public.tracks",    "public.users",
-	    "public.comments", "public.follows",   "public.reposts",
-	    "public.saves",    "public.playlists", "public.user_events"};
+	    "public.plays",        "public.tracks",    "public.users",
+	    "public.comments",     "public.follows",   "public.reposts",
+	    "public.saves",        "public.playlists", "public.user_events",
+	    "public.sol_purchases"};
 	Config config;
 
 	(void)state;
@@ -540,15 +542,19 @@ test_config_embedded_default(void **state)
 	/* off unless asked for: it writes WAL every interval */
 	assert_int_equal(config.heartbeat_interval_ms, 0);
 
-	assert_int_equal(config.nlookups, 1);
+	assert_int_equal(config.nlookups, 2);
 	assert_string_equal(config.lookups[0].name, "track_owner");
 	assert_string_equal(config.lookups[0].schema, "public");
 	assert_string_equal(config.lookups[0].table, "tracks");
 	assert_string_equal(config.lookups[0].key_column, "track_id");
 	assert_string_equal(config.lookups[0].value_column, "owner_id");
+	assert_string_equal(config.lookups[1].name, "playlist_owner");
+	assert_string_equal(config.lookups[1].table, "playlists");
+	assert_string_equal(config.lookups[1].key_column, "playlist_id");
+	assert_string_equal(config.lookups[1].value_column, "playlist_owner_id");
 
-	assert_int_equal(config.nprocessors, 13);
-	for (int i = 0; i < 13; i++)
+	assert_int_equal(config.nprocessors, 15);
+	for (int i = 0; i < 15; i++)
 	{
 		const ConfigProcessor *p = &config.processors[i];
 
@@ -578,7 +584,7 @@ test_config_embedded_default(void **state)
 	assert_int_equal(referrals->nmembers, 3);
 	assert_int_equal(referrals->members[0], 9);
 	assert_int_equal(referrals->members[2], 11);
-	assert_int_equal(config.ngroups, 9);
+	assert_int_equal(config.ngroups, 11);
 	assert_int_equal(config.groups[config.processors[3].group].nmembers, 1);
 	/* p1: a play dirties its track's owner through the lookup */
 	assert_string_equal(config.processors[0].sql_name, "play_milestone");
@@ -589,6 +595,20 @@ test_config_embedded_default(void **state)
 	assert_string_equal(plays->rules[0].column, "play_item_id");
 	assert_int_equal(plays->rules[0].lookup, 0);
 	assert_int_equal(plays->rules[1].lookup, -1);
+	/* s: a purchase's content_id dirties its owner as a track and as a
+	 * playlist, two rules on one column through two lookups; p's policy
+	 * extends sticky (its facts columns follow sticky's) */
+	const ConfigGroup *seller = &config.groups[config.processors[14].group];
+	assert_string_equal(seller->rules[0].column, "content_id");
+	assert_string_equal(seller->rules[1].column, "content_id");
+	assert_int_equal(seller->rules[0].lookup, 0);
+	assert_int_equal(seller->rules[1].lookup, 1);
+	assert_string_equal(config.processors[5].policy_name, "profile_facts");
+	assert_int_equal(config.processors[5].read_columns, 10);
+	assert_non_null(strstr(config.processors[5].sql_text,
+	                       "INSERT INTO public.challenge_profile_completion"));
+	assert_null(
+	    strstr(config.processors[5].sql_text, "\n-- reckon: extension\n"));
 
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 	{

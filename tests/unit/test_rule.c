@@ -1,9 +1,9 @@
 /*
  * test_rule.c: unit tests of rule.c, the composition of a processor's
  * statements from a rule and a write policy: the three forms, the
- * primary-only blocks, and each way a rule or policy text can break the
- * conventions (table-driven). No server: what the statements do on a
- * database is tests/integration/test_sql*.sh's business.
+ * primary-only blocks, a policy that extends another, and each way a rule
+ * or policy text can break the conventions (table-driven). No server: what the
+ * statements do on a database is tests/integration/test_sql*.sh's business.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,7 +206,7 @@ test_rule_builtins(void **state)
 	{
 		char name[RULE_POLICY_NAME_MAX];
 		char err[256] = "";
-		const char *pol;
+		char *pol;
 		const char *fr = embedded_find(embedded_sql, "rule_frame");
 		char *read, *apply, *primary;
 
@@ -214,8 +214,11 @@ test_rule_builtins(void **state)
 		{
 			fail_msg("rule %s: %s", f->name, err);
 		}
-		pol = embedded_find(embedded_policies, name);
-		assert_non_null(pol);
+		pol = rule_policy_text(embedded_policies, name, err, sizeof(err));
+		if (pol == NULL)
+		{
+			fail_msg("rule %s, policy %s: %s", f->name, name, err);
+		}
 		primary = rule_compose(f->text, pol, fr, RULE_FORM_PRIMARY, NULL, err,
 		                       sizeof(err));
 		read = rule_compose(f->text, pol, fr, RULE_FORM_READ, NULL, err,
@@ -234,11 +237,167 @@ test_rule_builtins(void **state)
 		free(primary);
 		free(read);
 		free(apply);
+		free(pol);
 	}
 	/* the three policies reckon documents */
 	assert_non_null(embedded_find(embedded_policies, "sticky"));
 	assert_non_null(embedded_find(embedded_policies, "once"));
 	assert_non_null(embedded_find(embedded_policies, "capped"));
+}
+
+/* ---- a policy that extends another ------------------------------------ */
+
+static const char *const base = "-- a base\n"
+                                "-- reckon: columns user_id bigint, n bigint\n"
+                                "WITH\n"
+                                "-- reckon: frame\n"
+                                "rule AS (\n"
+                                "-- reckon: rule\n"
+                                "),\n"
+                                "-- reckon: extension\n"
+                                "w AS (SELECT * FROM rule)\n"
+                                "SELECT * FROM w\n";
+
+static const char *const extension =
+    "-- an extension\n"
+    "-- reckon: extends base\n"
+    "-- reckon: columns user_id bigint, n bigint, ok boolean\n"
+    "facts AS (\n"
+    "\tINSERT INTO f SELECT user_id, ok FROM rule\n"
+    "),\n\n";
+
+static void
+test_rule_extend(void **state)
+{
+	static const EmbeddedFile policies[] = {
+	    {"ext", NULL}, {"base", NULL}, {"lost", NULL}, {NULL, NULL}};
+	EmbeddedFile table[4];
+	char err[256] = "";
+	int ncolumns = 0;
+	char *merged, *apply, *text;
+
+	(void)state;
+	memcpy(table, policies, sizeof(table));
+	table[0].text = extension;
+	table[1].text = base;
+	table[2].text = "-- reckon: extends nowhere\n";
+	merged = rule_policy_extend(base, extension, err, sizeof(err));
+	if (merged == NULL)
+	{
+		fail_msg("%s", err);
+	}
+	/* the extension's columns line and body in the base, its directive
+	 * lines and final blanks gone */
+	assert_string_equal(merged, "-- a base\n"
+	                            "-- reckon: columns user_id bigint, n bigint, "
+	                            "ok boolean\n"
+	                            "WITH\n"
+	                            "-- reckon: frame\n"
+	                            "rule AS (\n"
+	                            "-- reckon: rule\n"
+	                            "),\n"
+	                            "-- an extension\n"
+	                            "facts AS (\n"
+	                            "\tINSERT INTO f SELECT user_id, ok FROM rule\n"
+	                            "),\n"
+	                            "w AS (SELECT * FROM rule)\n"
+	                            "SELECT * FROM w\n");
+	/* an ordinary policy: the apply form takes the longer list */
+	apply = rule_compose("SELECT 1, 2, true", merged, frame, RULE_FORM_APPLY,
+	                     &ncolumns, err, sizeof(err));
+	assert_non_null(apply);
+	assert_int_equal(ncolumns, 3);
+	assert_non_null(strstr(apply, "unnest($4::bigint[], $5::bigint[], "
+	                              "$6::boolean[]) AS input (user_id, n, ok)"));
+	/* rule_policy_text: the same, by name; a plain policy as it is */
+	text = rule_policy_text(table, "ext", err, sizeof(err));
+	assert_non_null(text);
+	assert_string_equal(text, merged);
+	free(text);
+	text = rule_policy_text(table, "base", err, sizeof(err));
+	assert_non_null(text);
+	assert_string_equal(text, base);
+	free(text);
+	assert_null(rule_policy_text(table, "none", err, sizeof(err)));
+	assert_string_equal(err, "no write policy \"none\"");
+	assert_null(rule_policy_text(table, "lost", err, sizeof(err)));
+	assert_string_equal(err, "policy \"lost\" extends \"nowhere\": no such "
+	                         "write policy");
+	/* the extension itself is no policy to compose */
+	assert_null(rule_compose("SELECT 1", extension, frame, RULE_FORM_PRIMARY,
+	                         NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "the policy extends another"));
+	free(merged);
+	free(apply);
+}
+
+/* A base and an extension that must not compose, and why. */
+static const RuleBad extend_bad[] = {
+    {"extension with a frame line", base,
+     "-- reckon: extends b\n-- reckon: columns user_id bigint, n bigint, "
+     "x int\n-- reckon: frame\n",
+     "an extension has no \"-- reckon: frame\" line"},
+    {"extension with a rule line", base,
+     "-- reckon: extends b\n-- reckon: columns user_id bigint, n bigint, "
+     "x int\n-- reckon: rule\n",
+     "an extension has no \"-- reckon: rule\" line"},
+    {"extension with an extension line", base,
+     "-- reckon: extends b\n-- reckon: columns user_id bigint, n bigint, "
+     "x int\n-- reckon: extension\n",
+     "an extension has no \"-- reckon: extension\" line"},
+    {"extension without columns", base, "-- reckon: extends b\nx AS (),\n",
+     "not exactly one \"-- reckon: columns\" line"},
+    {"extension without an extends line", base,
+     "-- reckon: columns user_id bigint, n bigint, x int\n",
+     "not exactly one \"-- reckon: extends\" line"},
+    {"extension with two extends lines", base,
+     "-- reckon: extends b\n-- reckon: extends b\n"
+     "-- reckon: columns user_id bigint, n bigint, x int\n",
+     "not exactly one \"-- reckon: extends\" line"},
+    {"extension adding no column", base,
+     "-- reckon: extends b\n-- reckon: columns user_id bigint, n bigint\n",
+     "does not repeat the columns of the policy it extends"},
+    {"extension changing a base column's type", base,
+     "-- reckon: extends b\n-- reckon: columns user_id bigint, n integer, "
+     "x int\n",
+     "does not repeat the columns of the policy it extends"},
+    {"extension reordering the base's columns", base,
+     "-- reckon: extends b\n-- reckon: columns n bigint, user_id bigint, "
+     "x int\n",
+     "does not repeat the columns of the policy it extends"},
+    {"base without an extension line",
+     "-- reckon: columns user_id bigint, n bigint\n-- reckon: frame\n"
+     "-- reckon: rule\n",
+     extension, "the policy it extends has no \"-- reckon: extension\" line"},
+    {"base with two extension lines",
+     "-- reckon: columns user_id bigint, n bigint\n-- reckon: frame\n"
+     "-- reckon: rule\n-- reckon: extension\n-- reckon: extension\n",
+     extension,
+     "the policy it extends has more than one \"-- reckon: extension\" "
+     "line"},
+    {"base that extends another", extension, extension,
+     "the policy extends another"},
+    {"base that is no policy", "SELECT 1", extension,
+     "not exactly one \"-- reckon: columns\" line"},
+};
+
+static void
+test_rule_extend_bad(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(extend_bad) / sizeof(extend_bad[0]); i++)
+	{
+		const RuleBad *b = &extend_bad[i];
+		char err[256] = "";
+		/* RuleBad's rule is the base here, its policy the extension */
+		char *text = rule_policy_extend(b->rule, b->policy, err, sizeof(err));
+
+		if (text != NULL || strstr(err, b->err) == NULL)
+		{
+			fail_msg("%s: got \"%s\", expected an error containing \"%s\"",
+			         b->what, text != NULL ? text : err, b->err);
+		}
+	}
 }
 
 int
@@ -249,6 +408,8 @@ main(void)
 	    cmocka_unit_test(test_rule_policy_name),
 	    cmocka_unit_test(test_rule_bad),
 	    cmocka_unit_test(test_rule_builtins),
+	    cmocka_unit_test(test_rule_extend),
+	    cmocka_unit_test(test_rule_extend_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

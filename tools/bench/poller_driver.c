@@ -405,11 +405,13 @@ poller_repo_statement(const char *name)
 	if (rule != NULL && frame != NULL &&
 	    rule_policy_name(rule, policy, sizeof(policy), err, sizeof(err)))
 	{
-		const char *pol = embedded_find(embedded_policies, policy);
+		char *pol =
+		    rule_policy_text(embedded_policies, policy, err, sizeof(err));
 
 		text = pol == NULL ? NULL
 		                   : rule_compose(rule, pol, frame, RULE_FORM_PRIMARY,
 		                                  NULL, err, sizeof(err));
+		free(pol);
 	}
 	if (text == NULL)
 	{

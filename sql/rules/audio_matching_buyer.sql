@@ -1,0 +1,87 @@
+-- audio_matching_buyer.sql: challenge 'b', audio matching (buyer), for one
+-- batch of users: buyers, and owners of what was bought (see Keys).
+-- reckon: policy scaled
+--
+-- Rule. A purchase (sol_purchases) earns when it is valid (is_valid true:
+-- inserted valid, or turned valid later), its amount is at least one
+-- dollar (1,000,000 micro-USDC) and its seller resolves: the current owner
+-- of the track (content_type 'track': tracks.owner_id) or of the playlist
+-- ('album', 'playlist': playlists.playlist_owner_id); no content row, no
+-- seller (a deleted or unlisted one still has one). Each (buyer,
+-- content_id) with an earning purchase is one candidate of the buyer,
+-- specifier hex(buyer):hex(content_id) (a track and an album with the same
+-- id are one pair, as in the reference implementations), whose units are
+-- the dollars (amount / 1,000,000, integer division) of the pair's first
+-- earning purchase in (slot, signature, instruction_index) order. The
+-- scaled policy writes its row once: a later, larger or later validated
+-- purchase of the same content changes nothing. The seller's rule
+-- (audio_matching_seller.sql) picks the same first earning purchase (the
+-- subquery "earn" below, alike in both): the two must stay alike.
+--
+-- Keys. A key's pairs are its own purchases (a purchase change dirties its
+-- buyer) and the purchases of the content it owns (a tracks or playlists
+-- change dirties the owner): a purchase whose content row arrives after it
+-- earns then, though nothing changed for its buyer.
+--
+-- Bounded: sol_purchases by sol_purchases(buyer_user_id, content_id) (a
+-- buyer's purchases, a pair's) and sol_purchases(content_id, content_type)
+-- (a content's); tracks and playlists by tracks(owner_id) and
+-- playlists(playlist_owner_id) (a key's content) and by primary key (a
+-- purchase's seller).
+SELECT pr.buyer AS user_id,
+	to_hex(pr.buyer) || ':' || to_hex(pr.content_id) AS specifier,
+	earn.units
+FROM challenge ch
+CROSS JOIN (
+	-- Each pair once (UNION), however many keys reach it. Every lookup is
+	-- a correlated subquery keyed by one key or one content (OFFSET 0
+	-- keeps the planner from flattening it into a join over a whole table).
+	SELECT sp.buyer_user_id AS buyer, sp.content_id
+	FROM batch_keys k
+	CROSS JOIN LATERAL (
+		SELECT sp.buyer_user_id, sp.content_id
+		FROM public.sol_purchases sp
+		WHERE sp.buyer_user_id = k.key
+			AND sp.is_valid AND sp.amount >= 1000000
+		OFFSET 0
+	) sp
+	UNION
+	SELECT sp.buyer_user_id, sp.content_id
+	FROM batch_keys k
+	CROSS JOIN LATERAL (
+		SELECT t.track_id AS content_id, '{track}'::text[] AS types
+		FROM public.tracks t
+		WHERE t.owner_id = k.key
+		UNION ALL
+		SELECT pl.playlist_id, '{album,playlist}'::text[]
+		FROM public.playlists pl
+		WHERE pl.playlist_owner_id = k.key
+	) c
+	CROSS JOIN LATERAL (
+		SELECT sp.buyer_user_id, sp.content_id
+		FROM public.sol_purchases sp
+		WHERE sp.content_id = c.content_id AND sp.content_type = ANY (c.types)
+			AND sp.is_valid AND sp.amount >= 1000000
+		OFFSET 0
+	) sp
+) pr
+-- The pair's first earning purchase (none: no seller resolves for any).
+CROSS JOIN LATERAL (
+	SELECT sp.amount / 1000000 AS units, sel.seller
+	FROM public.sol_purchases sp
+	CROSS JOIN LATERAL (
+		SELECT CASE WHEN sp.content_type = 'track'
+			THEN (SELECT t.owner_id
+				FROM public.tracks t
+				WHERE t.track_id = sp.content_id)
+			ELSE (SELECT pl.playlist_owner_id
+				FROM public.playlists pl
+				WHERE pl.playlist_id = sp.content_id)
+			END AS seller
+	) sel
+	WHERE sp.buyer_user_id = pr.buyer AND sp.content_id = pr.content_id
+		AND sp.is_valid AND sp.amount >= 1000000
+		AND sel.seller IS NOT NULL
+	ORDER BY sp.slot, sp.signature, sp.instruction_index
+	LIMIT 1
+) earn
