@@ -11,6 +11,8 @@
 #ifndef RECKON_EMBEDDED_H
 #define RECKON_EMBEDDED_H
 
+#include <stddef.h>
+
 typedef struct EmbeddedFile
 {
 	const char *name; /* base name without extension */
@@ -25,5 +27,11 @@ extern const EmbeddedFile embedded_config[];
 
 /* embedded_find: the entry called name, or NULL. */
 const char *embedded_find(const EmbeddedFile *files, const char *name);
+
+/*
+ * embedded_names: the names of files, ", " between them, into out (cut
+ * short when it does not fit), for messages that list what exists.
+ */
+void embedded_names(const EmbeddedFile *files, char *out, size_t size);
 
 #endif

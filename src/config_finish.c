@@ -127,9 +127,12 @@ config_compose(ConfigProcessor *p, const char *rule)
 	ASSERT(frame != NULL);
 	if (embedded_find(embedded_policies, policy_name) == NULL)
 	{
+		char known[512];
+
+		embedded_names(embedded_policies, known, sizeof(known));
 		log_error("%s: processor \"%s\": rule \"%s\" names the unknown "
-		          "write policy \"%s\" (sticky, once or capped)",
-		          p->origin, p->id, p->sql_name, policy_name);
+		          "write policy \"%s\" (the policies: %s)",
+		          p->origin, p->id, p->sql_name, policy_name, known);
 		return false;
 	}
 	snprintf(p->policy_name, sizeof(p->policy_name), "%s", policy_name);

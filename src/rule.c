@@ -238,8 +238,8 @@ rule_policy_name(const char *rule, char *name, size_t size, char *err,
 	if (found == 0)
 	{
 		rule_error(err, err_size,
-		           "no \"-- reckon: policy NAME\" line (sticky, once or "
-		           "capped)");
+		           "no \"-- reckon: policy NAME\" line (NAME: a write "
+		           "policy of sql/policies/, such as sticky or once)");
 		return false;
 	}
 	return true;
