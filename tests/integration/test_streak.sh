@@ -5,6 +5,8 @@
 #      anonymous play ignored, the listener's plays deleted (the state
 #      keeps the streak), then the seventh day (completion logged) and the
 #      eighth (an endless row);
+#   a2. the same with its reads on a streaming standby (--read-dsn): the
+#      candidate plays read there, the fold written on the primary;
 #   b. two writers, the lower play id committing after the higher one,
 #      both before reckon recomputes: a recompute, started for the first
 #      commit, is held on its group's advisory lock while the second
@@ -21,7 +23,7 @@
 #      pages of 250 from all_keys, equal to one fold; run again, it writes
 #      nothing.
 . "$(dirname "$0")/lib.sh"
-setup_db
+setup_db_with_standby
 W=$CLUSTER_DIR
 KILLS=${STREAK_KILLS:-6}
 
@@ -69,6 +71,25 @@ check_eq "a. the 7-day row completes; the eighth day an endless row" \
 	"1002025010100:7:true:7 1002025010800:1:true:1 8@01-08 00:00" "$(rows 256)"
 has "$log" "a. the completion is logged" \
 	'completed challenge \\"e\\" specifier \\"1002025010100\\" user 256'
+
+# --- a2. reads on the standby: 257's plays at 0, 20, 30 (ignored) and
+# 40 h, then one more at 60 h, each catch-up reading there.
+log=$W/a2.log
+play 257 '2025-01-01 00:00+00'
+play 257 '2025-01-01 20:00+00'
+RECKON_LOG=$log reckon_catch_up --read-dsn="$READ_DSN" -v &&
+	ok "a2. reckon catches up, reading on the standby"
+play 257 '2025-01-02 06:00+00'
+play 257 '2025-01-02 16:00+00'
+RECKON_LOG=$log reckon_catch_up --read-dsn="$READ_DSN" -v &&
+	ok "a2. again, with a state to read there"
+check_eq "a2. 0, 20, 30 (ignored), 40 h: the 7-day row at 3" \
+	"1012025010100:3:false:7 3@01-02 16:00" "$(rows 257)"
+has "$log" "a2. it connects to the standby" "read server connected"
+check_eq "a2. no batch read on the primary" "0" \
+	"$(grep -c 'read on the primary' "$log")"
+has "$log" "a2. its stats line counts reads on the standby" \
+	'stats: .*reads on the standby [1-9][0-9]* on the primary 0'
 
 # --- b, c: two writers. Sessions that stay open: a psql reading from a
 # FIFO (session NAME), fed by send NAME SQL; its output in $W/NAME.out.
