@@ -5,7 +5,7 @@
 #      anonymous play ignored, the listener's plays deleted (the state
 #      keeps the streak), then the seventh day (completion logged) and the
 #      eighth (an endless row);
-#   a2. the same with its reads on a streaming standby (--read-dsn): the
+#   a2. another listener, with its reads on a streaming standby (--read-dsn): the
 #      candidate plays read there, the fold written on the primary;
 #   b. two writers, the lower play id committing after the higher one,
 #      both before reckon recomputes: a recompute, started for the first
