@@ -520,9 +520,9 @@ has_table(const Config *config, const char *name)
 static void
 test_config_embedded_default(void **state)
 {
-	static const char *const ids[] = {"p1", "p2", "p3", "c", "u",
-	                                  "p",  "fp", "v",  "m", "rd",
-	                                  "rv", "r",  "cp", "b", "s"};
+	static const char *const ids[] = {"p1", "p2", "p3", "c",  "u",  "p",
+	                                  "fp", "v",  "m",  "rd", "rv", "r",
+	                                  "cp", "b",  "s",  "e"};
 	static const char *const tables[] = {
 	    "public.plays",        "public.tracks",    "public.users",
 	    "public.comments",     "public.follows",   "public.reposts",
@@ -553,8 +553,8 @@ test_config_embedded_default(void **state)
 	assert_string_equal(config.lookups[1].key_column, "playlist_id");
 	assert_string_equal(config.lookups[1].value_column, "playlist_owner_id");
 
-	assert_int_equal(config.nprocessors, 15);
-	for (int i = 0; i < 15; i++)
+	assert_int_equal(config.nprocessors, 16);
+	for (int i = 0; i < 16; i++)
 	{
 		const ConfigProcessor *p = &config.processors[i];
 
@@ -577,15 +577,23 @@ test_config_embedded_default(void **state)
 	{
 		assert_int_equal(plays->members[i], i);
 	}
-	/* rd, rv, r: the referrals group, in that order; c, u, p, fp, v, m and
-	 * cp: groups of their own */
+	/* rd, rv, r: the referrals group, in that order; c, u, p, fp, v, m,
+	 * cp and e: groups of their own */
 	const ConfigGroup *referrals = &config.groups[config.processors[9].group];
 	assert_string_equal(referrals->name, "referrals");
 	assert_int_equal(referrals->nmembers, 3);
 	assert_int_equal(referrals->members[0], 9);
 	assert_int_equal(referrals->members[2], 11);
-	assert_int_equal(config.ngroups, 11);
+	assert_int_equal(config.ngroups, 12);
 	assert_int_equal(config.groups[config.processors[3].group].nmembers, 1);
+	/* e: keyed by the listener (plays.user_id), not in the plays group */
+	const ConfigGroup *streak = &config.groups[config.processors[15].group];
+	assert_int_equal(streak->nmembers, 1);
+	assert_int_equal(streak->batch_size, 250);
+	assert_string_equal(streak->rules[0].table, "plays");
+	assert_string_equal(streak->rules[0].column, "user_id");
+	assert_int_equal(streak->rules[0].lookup, -1);
+	assert_int_equal(config.processors[15].read_columns, 3);
 	/* p1: a play dirties its track's owner through the lookup */
 	assert_string_equal(config.processors[0].sql_name, "play_milestone");
 	assert_int_equal(config.processors[0].create_min, 1);
