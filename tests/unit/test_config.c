@@ -520,12 +520,14 @@ has_table(const Config *config, const char *name)
 static void
 test_config_embedded_default(void **state)
 {
-	static const char *const ids[] = {"p1", "p2", "p3", "c",  "u", "p", "fp",
-	                                  "v",  "m",  "rd", "rv", "r", "cp"};
+	static const char *const ids[] = {"p1", "p2", "p3", "c",  "u",
+	                                  "p",  "fp", "v",  "m",  "rd",
+	                                  "rv", "r",  "cp", "cs", "w"};
 	static const char *const tables[] = {
 	    "public.plays",    "public.tracks",    "public.users",
 	    "public.comments", "public.follows",   "public.reposts",
-	    "public.saves",    "public.playlists", "public.user_events"};
+	    "public.saves",    "public.playlists", "public.user_events",
+	    "public.remixes",  "public.events"};
 	Config config;
 
 	(void)state;
@@ -547,8 +549,8 @@ test_config_embedded_default(void **state)
 	assert_string_equal(config.lookups[0].key_column, "track_id");
 	assert_string_equal(config.lookups[0].value_column, "owner_id");
 
-	assert_int_equal(config.nprocessors, 13);
-	for (int i = 0; i < 13; i++)
+	assert_int_equal(config.nprocessors, 15);
+	for (int i = 0; i < 15; i++)
 	{
 		const ConfigProcessor *p = &config.processors[i];
 
@@ -571,14 +573,14 @@ test_config_embedded_default(void **state)
 	{
 		assert_int_equal(plays->members[i], i);
 	}
-	/* rd, rv, r: the referrals group, in that order; c, u, p, fp, v, m and
-	 * cp: groups of their own */
+	/* rd, rv, r: the referrals group, in that order; c, u, p, fp, v, m,
+	 * cp, cs and w: groups of their own */
 	const ConfigGroup *referrals = &config.groups[config.processors[9].group];
 	assert_string_equal(referrals->name, "referrals");
 	assert_int_equal(referrals->nmembers, 3);
 	assert_int_equal(referrals->members[0], 9);
 	assert_int_equal(referrals->members[2], 11);
-	assert_int_equal(config.ngroups, 9);
+	assert_int_equal(config.ngroups, 11);
 	assert_int_equal(config.groups[config.processors[3].group].nmembers, 1);
 	/* p1: a play dirties its track's owner through the lookup */
 	assert_string_equal(config.processors[0].sql_name, "play_milestone");
