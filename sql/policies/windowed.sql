@@ -52,8 +52,8 @@
 --     existing row is never changed (ON CONFLICT DO NOTHING).
 -- A refused candidate is offered again at every recompute and stays
 -- refused while its window is full at its anchor (rows are never deleted,
--- so that is for good unless the rule's grouping changes); nothing is
--- written then. The caps and "paid once" hold with one writer at a time
+-- so that is for good unless the rule gives it another anchor or group);
+-- nothing is written then. The caps and "paid once" hold with one writer at a time
 -- per window group (reckon's group lock: the rule's keys own the groups).
 -- Caps depend on existing rows and on the order of admission, so they are
 -- decided here, on the primary, never on a standby.
