@@ -235,6 +235,20 @@ ALTER TABLE public.playlists REPLICA IDENTITY FULL;
 --                           the capped policy (sql/policies/capped.sql: the
 --                           rows a user already has under a challenge, for
 --                           the cap) and referral's early stop
+--   user_challenges(challenge_id, split_part(specifier, ':', 1), created_at)
+--                           the windowed policy (sql/policies/windowed.sql:
+--                           the rows of a specifier prefix, all or in a
+--                           window of created_at; cosign, remix contest
+--                           winner). A LIKE 'prefix:%' on the primary key
+--                           cannot use it under a non-C collation; the
+--                           planner matches this exact expression.
+--   users PK, tracks PK     cosign (the cosigner, the remix and its
+--                           parents), remix_contest_winner (the host, the
+--                           winning tracks)
+--   reposts PK, saves PK    cosign (a cosigner's actions)
+--   remixes(child_track_id, parent_track_id)
+--                           cosign (a remix's parents)
+--   events(user_id)         remix_contest_winner (a host's events)
 -- ---------------------------------------------------------------------------
 
 CREATE INDEX tracks_owner_id_idx ON public.tracks (owner_id);
@@ -400,6 +414,11 @@ CREATE TABLE public.user_challenges (
 -- index list above.
 CREATE INDEX user_challenges_user_idx ON public.user_challenges
 	(user_id, challenge_id);
+
+-- The windowed policy counts the rows of a specifier prefix (a cosigner's,
+-- a contest's) whose created_at lies in a window: see the index list above.
+CREATE INDEX user_challenges_prefix_idx ON public.user_challenges
+	(challenge_id, split_part(specifier, ':', 1), created_at);
 
 -- State of the listen streak ('e'), one row per listener, written by the
 -- streak policy (sql/policies/streak.sql): the last counted listen, the

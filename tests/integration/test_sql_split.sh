@@ -12,9 +12,9 @@
 # not read user_challenges), then APPLY of the standby's rows. Also:
 #   - plans use indexes only: READ on the standby, APPLY of one rule per
 #     policy
-#   - gen_workload.awk replayed in slices (with purchases of its own while
-#     it writes none), every processor for every key after each; then
-#     oracle.sql (-v catalogue=1) is silent on b
+#   - gen_workload.awk replayed in slices (with purchases, cosigns and
+#     remix contests of its own while it writes none), every processor for
+#     every key after each; then oracle.sql (-v catalogue=1) is silent on b
 #   - the same reads applied again write nothing; inactive or missing
 #     challenges: every READ is empty
 #   - targeted cases per policy: sticky (complete stays complete when data
@@ -60,7 +60,9 @@ referral referrers rv 1
 referral referrers r 1
 comment_pin owners cp 1
 audio_matching_buyer ids b 1
-audio_matching_seller ids s 1"
+audio_matching_seller ids s 1
+cosign ids cs 1
+remix_contest_winner ids w 1"
 RULES=$(awk '!seen[$1]++ { print $1 }' <<<"$PROCESSORS")
 
 # ---------------------------------------------------------------------------
@@ -311,6 +313,21 @@ oracle_b()
 	printf '%s' "$out"
 }
 
+# oracle_b: tests/integration/oracle.sql (-v catalogue=1) on b. While it
+# reads no events it knows no cs and w rule, so its lines about their rows
+# (an "unknown challenge") are left out: cs and w are compared between a
+# and b, not judged (tests/integration/test_sql_caps.sh judges them).
+oracle_b()
+{
+	local out
+	out=$(psql -X -q -At -F'|' -d b -v ON_ERROR_STOP=1 -v catalogue=1 \
+		-f tests/integration/oracle.sql 2>&1)
+	if ! grep -q 'public.events' tests/integration/oracle.sql; then
+		out=$(grep -Ev '^[^|]*\|(cs|w)\|' <<<"$out")
+	fi
+	printf '%s' "$out"
+}
+
 # same DESCRIPTION FILE_A FILE_B: a check that two outputs are equal once
 # sorted.
 same()
@@ -399,6 +416,8 @@ sample()
 	bigint) echo "'{255,4096}'" ;;
 	integer) echo "'{1,1}'" ;;
 	boolean) echo "'{t,f}'" ;;
+	timestamptz) echo "'{2025-01-01 00:00+00,2025-01-02 00:00+00}'" ;;
+	interval) echo "'{30 days,7 days}'" ;;
 	*) echo "'{ff:1,1000:ff}'" ;;
 	esac
 }
@@ -473,6 +492,65 @@ if ! grep -q sol_purchases "$WORK/workload.sql"; then
 	done >>"$WORK/workload.sql"
 fi
 
+# Cosigns and remix contests for cs and w, while gen_workload.awk writes
+# none, on ids of their own: each slice ends with 8 remixes (tracks
+# 800100 + 10 * slice + 0..7, of 15 remixers) saved or reposted by three
+# cosigners (800001..800003, each owning its parent track 800001..800003)
+# a few hours apart over 3 days of 2025 (the 5-in-30-days cap binds across
+# slices), half of them linked to the parent in the same slice, the rest
+# one slice later; cosigner 800003's verification toggled every slice; a
+# contest of host 800011 or 800012 naming the slice's remixes (numbers,
+# numeric strings, junk, more than 5), and the previous slice's contest
+# edited (a new list, updated_at 2 days on).
+if ! grep -q 'public.events' "$WORK/workload.sql"; then
+	for ((lo = 0, i = 1; lo <= TXNS; lo += SLICE, i++)); do
+		cat <<-SQL
+			-- txn $((lo + SLICE - 1))
+			INSERT INTO public.users (user_id, is_verified) VALUES
+				(800001, true), (800002, true), (800003, false),
+				(800011, true), (800012, true) ON CONFLICT DO NOTHING;
+			UPDATE public.users SET is_verified = NOT is_verified
+			WHERE user_id = 800003;
+			INSERT INTO public.tracks (track_id, owner_id) VALUES
+				(800001, 800001), (800002, 800002), (800003, 800003)
+			ON CONFLICT DO NOTHING;
+			INSERT INTO public.tracks (track_id, owner_id)
+			SELECT 800100 + 10 * $i + g, 800200 + (10 * $i + g) % 15
+			FROM generate_series(0, 7) g;
+			INSERT INTO public.remixes (parent_track_id, child_track_id)
+			SELECT 800001 + (10 * $i + g) % 3, 800100 + 10 * $i + g
+			FROM generate_series(0, 7, 2) g;
+			INSERT INTO public.remixes (parent_track_id, child_track_id)
+			SELECT 800001 + (10 * ($i - 1) + g) % 3, 800100 + 10 * ($i - 1) + g
+			FROM generate_series(1, 7, 2) g WHERE $i > 1;
+			INSERT INTO public.saves (user_id, save_item_id, save_type, created_at)
+			SELECT 800001 + (10 * $i + g) % 3, 800100 + 10 * $i + g, 'track',
+				timestamptz '2025-01-01 00:00+00'
+					+ ($i * 72 + g * 9) * interval '1 hour'
+			FROM generate_series(0, 7) g WHERE g % 4 <> 3;
+			INSERT INTO public.reposts (user_id, repost_item_id, repost_type,
+				created_at)
+			SELECT 800001 + (10 * $i + g) % 3, 800100 + 10 * $i + g, 'track',
+				timestamptz '2025-01-01 00:00+00'
+					+ ($i * 72 + g * 9) * interval '1 hour'
+			FROM generate_series(0, 7) g WHERE g % 4 <> 0;
+			UPDATE public.events SET updated_at = updated_at + interval '2 days',
+				event_data = jsonb_build_object('winners',
+					event_data -> 'winners' || '[800100, "x"]'::jsonb)
+			WHERE event_id = 800000 + $i - 1;
+			INSERT INTO public.events (event_id, event_type, user_id,
+				event_data, updated_at)
+			SELECT 800000 + $i, 'remix_contest', 800011 + $i % 2,
+				jsonb_build_object('winners', jsonb_agg(CASE WHEN g % 3 = 1
+					THEN to_jsonb((800100 + 10 * $i + g)::text)
+					ELSE to_jsonb(800100 + 10 * $i + g) END ORDER BY g)
+					|| '[1.5, null]'::jsonb),
+				timestamptz '2025-01-01 00:00+00' + $i * interval '2 days'
+			FROM generate_series(0, 6) g;
+		SQL
+	done >>"$WORK/workload.sql"
+fi
+
 # The keys test_sql.sh's perfect daemon passes: every user id with any data
 # or any row (buyers too), the referrers, the track owners (read from a,
 # before the recompute: a and b hold the same data).
@@ -491,6 +569,9 @@ SELECT coalesce(array_agg(DISTINCT referrer), '{}')
 	FROM public.user_events WHERE referrer IS NOT NULL;
 SELECT coalesce(array_agg(DISTINCT owner_id), '{}') FROM public.tracks;"
 
+# cs is inactive in the catalogue by default: active here, as every
+# processor must work when its row is.
+both "UPDATE public.challenges SET active = true WHERE id = 'cs'"
 : >"$WORK/ret.all"
 lo=0
 while [ "$lo" -le "$TXNS" ]; do

@@ -522,12 +522,12 @@ test_config_embedded_default(void **state)
 {
 	static const char *const ids[] = {"p1", "p2", "p3", "c",  "u",  "p",
 	                                  "fp", "v",  "m",  "rd", "rv", "r",
-	                                  "cp", "b",  "s",  "e"};
+	                                  "cp", "b",  "s",  "e",  "cs", "w"};
 	static const char *const tables[] = {
-	    "public.plays",        "public.tracks",    "public.users",
-	    "public.comments",     "public.follows",   "public.reposts",
-	    "public.saves",        "public.playlists", "public.user_events",
-	    "public.sol_purchases"};
+	    "public.plays",         "public.tracks",    "public.users",
+	    "public.comments",      "public.follows",   "public.reposts",
+	    "public.saves",         "public.playlists", "public.user_events",
+	    "public.sol_purchases", "public.remixes",   "public.events"};
 	Config config;
 
 	(void)state;
@@ -553,8 +553,8 @@ test_config_embedded_default(void **state)
 	assert_string_equal(config.lookups[1].key_column, "playlist_id");
 	assert_string_equal(config.lookups[1].value_column, "playlist_owner_id");
 
-	assert_int_equal(config.nprocessors, 16);
-	for (int i = 0; i < 16; i++)
+	assert_int_equal(config.nprocessors, 18);
+	for (int i = 0; i < 18; i++)
 	{
 		const ConfigProcessor *p = &config.processors[i];
 
@@ -578,13 +578,13 @@ test_config_embedded_default(void **state)
 		assert_int_equal(plays->members[i], i);
 	}
 	/* rd, rv, r: the referrals group, in that order; c, u, p, fp, v, m,
-	 * cp and e: groups of their own */
+	 * cp, e, cs and w: groups of their own */
 	const ConfigGroup *referrals = &config.groups[config.processors[9].group];
 	assert_string_equal(referrals->name, "referrals");
 	assert_int_equal(referrals->nmembers, 3);
 	assert_int_equal(referrals->members[0], 9);
 	assert_int_equal(referrals->members[2], 11);
-	assert_int_equal(config.ngroups, 12);
+	assert_int_equal(config.ngroups, 14);
 	assert_int_equal(config.groups[config.processors[3].group].nmembers, 1);
 	/* e: keyed by the listener (plays.user_id), not in the plays group */
 	const ConfigGroup *streak = &config.groups[config.processors[15].group];
