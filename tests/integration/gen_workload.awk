@@ -11,13 +11,13 @@
 # challenge thresholds: mostly plays (single rows, multi-row VALUES and now
 # and then a few hundred at once, skewed towards the lowest track ids so a
 # few tracks are very popular and their verified owners cross 250, 1000 and
-# sometimes 10000), play deletes and moves, uploads (some unlisted, some
-# stems, some with stem_of jsonb 'null'), ownership changes, is_delete
-# toggles and physical deletes of tracks, comments around ISO-year
-# boundaries (with various UTC offsets) and their deletion/hiding, users
-# appearing, being (un)verified, (de)activated and deleted, and some noise on
-# the tables reckon only watches. About 10% of the transactions end in
-# ROLLBACK. Every transaction is preceded by a line "-- txn N" (0 is the
+# sometimes 10000), play deletes (of anonymous plays) and moves, uploads
+# (some unlisted, some stems, some with stem_of jsonb 'null'), ownership
+# changes, is_delete toggles and physical deletes of tracks, comments around
+# ISO-year boundaries (with various UTC offsets) and their deletion/hiding,
+# users appearing, being (un)verified, (de)activated and deleted, and some
+# noise on the tables reckon only watches. About 10% of the transactions end
+# in ROLLBACK. Every transaction is preceded by a line "-- txn N" (0 is the
 # seed) so that a test can replay the script in slices.
 #
 # Besides, for the catalogue challenges (p, fp, v, m, rd, r/rv, cp), about
@@ -38,12 +38,44 @@
 # (flag or row), and the owners of pinned tracks (un)verified. The seed
 # transaction also gives some users profile fields and user_events rows.
 #
+# And for the rest of the catalogue (cosign cs, remix-contest winner w,
+# audio matching b and s, the listen streak e), about half of the
+# transactions carry "rest" statements (rest_op), on ids of their own:
+# artists 2000001..2000006 (1 to 4 verified at first; 4, 5 and 6 are
+# (un)verified later) own tracks 3000001..3000024 that remixes 3000101..
+# (owned by users and artists) are linked to in remixes; cs: the artists
+# save and repost remixes (mostly of their own tracks) at explicit times
+# spread over months, the busiest one about 10 times in 30 days, some
+# back-dated, some exactly 30 days earlier, unsaves, saves of playlist
+# ids, fans' saves; remix links added (before and after the saves),
+# removed and rewritten, new remixes, remixes and parent tracks changing
+# owner, remixes deleted (flag or row); w: events (mostly remix_contest)
+# hosted by the artists, whose winners arrays are named, replaced or
+# appended to in place (more than 5 now and then) with numbers, numeric
+# strings and elements that are no integer track id (fractions of real
+# ids, text, null, true, objects, integers beyond bigint, unknown ids),
+# winners that are not an array, updated_at bumps alone, contests deleted
+# (flag or row); updated_at only moves forward, a few hours to a day at a
+# time, so that a host's 7-day cap binds; b, s: sol_purchases of remixes,
+# parent tracks, the users' tracks, albums and playlists (a track and an
+# album with the same id in one signature), valid, pending (validated or
+# refused later) or invalid, under and over a dollar, bought again, slots
+# mostly growing, with ties and some earlier; e: plays of listeners
+# 2000011..2000020 at explicit times chosen against the streak's fold (16 h
+# to 48 h after the last counted listen mostly; under 16 h, exactly 15:59,
+# 16:00, 47:59, 48:00, more than 48 h, before the last counted listen, at
+# it), so that streaks pass 7 and break; now and then a plain user's play at
+# a time of 2025. The plays of the other statements have a listener but
+# every fourth, and only anonymous plays are deleted: the oracle recomputes
+# the streak from the plays (tests/integration/oracle.sql).
+#
 # Same seed, same script: srand(seed) and nothing else random. The catalogue
 # statements draw from a second generator (rand2, Park-Miller, seeded from
 # seed) and never from rand(), so the statements on the other tables are
 # exactly those of the generator without them (same ids, same rollbacks);
 # catalogue comments and playlists take ids from 1000000 up, apart from the
-# ids the other statements use. Plain POSIX awk (runs under mawk). Every
+# ids the other statements use. The rest statements draw from a third
+# (rand3), for the same reason. Plain POSIX awk (runs under mawk). Every
 # statement is valid whatever happened before (ids are never reused, inserts
 # that might collide say ON CONFLICT, updates of missing rows are no-ops), so
 # ON_ERROR_STOP never fires.
@@ -332,12 +364,17 @@ function insert_user(id)
 		id, id, id, bool(0.5))
 }
 
+function listener_of(u) # u, or NULL for every fourth play printed
+{
+	return (nplays_printed++ % 4 == 3) ? "NULL" : u
+}
+
 function plays_values(n,    i, sep)
 {
 	printf("INSERT INTO public.plays (user_id, play_item_id) VALUES ")
 	sep = ""
 	for (i = 0; i < n; i++) {
-		printf("%s(%d, %d)", sep, rnd(users), play_track())
+		printf("%s(%s, %d)", sep, listener_of(rnd(users)), play_track())
 		sep = ", "
 	}
 	printf(";\n")
@@ -347,16 +384,18 @@ function op(    r, t, n)
 {
 	r = rand() * 100
 	if (r < 30) {
-		printf("INSERT INTO public.plays (user_id, play_item_id) VALUES (%d, %d);\n",
-			rnd(users), play_track())
+		printf("INSERT INTO public.plays (user_id, play_item_id) VALUES (%s, %d);\n",
+			listener_of(rnd(users)), play_track())
 	} else if (r < 48) {
 		plays_values(rnd(20) + 1)
 	} else if (r < 53) {
 		# A burst on one track: hundreds of plays in one statement.
-		printf("INSERT INTO public.plays (user_id, play_item_id) SELECT g %% %d + 1, %d FROM generate_series(1, %d) g;\n",
+		printf("INSERT INTO public.plays (user_id, play_item_id) SELECT CASE WHEN g %% 4 <> 0 THEN g %% %d + 1 END, %d FROM generate_series(1, %d) g;\n",
 			users, play_track(), 100 + rnd(400))
 	} else if (r < 57) {
-		printf("DELETE FROM public.plays WHERE id IN (SELECT id FROM public.plays WHERE play_item_id = %d ORDER BY id DESC LIMIT %d);\n",
+		# Only anonymous plays: the listen streak (e) is a fold over the
+		# plays of a listener, which the oracle recomputes from them.
+		printf("DELETE FROM public.plays WHERE id IN (SELECT id FROM public.plays WHERE play_item_id = %d AND user_id IS NULL ORDER BY id DESC LIMIT %d);\n",
 			play_track(), rnd(rand() < 0.2 ? 300 : 10))
 	} else if (r < 59) {
 		printf("UPDATE public.plays SET play_item_id = %d WHERE id IN (SELECT id FROM public.plays WHERE play_item_id = %d ORDER BY id LIMIT %d);\n",
@@ -420,6 +459,447 @@ function op(    r, t, n)
 	}
 }
 
+# rand3: the generator of the statements for the rest of the catalogue (cs,
+# e, w, b, s; rest_op below), Park-Miller like rand2 and seeded apart from
+# it, so that neither the base statements nor the catalogue ones change.
+function rand3()
+{
+	seed3 = (seed3 * 16807) % 2147483647
+	return seed3 / 2147483647
+}
+
+function rnd3(n) # an integer in 1..n
+{
+	return int(rand3() * n) + 1
+}
+
+function skew3(n) # an integer in 1..n, low values more likely
+{
+	return int(n * rand3() * rand3()) + 1
+}
+
+function bool3(p) # "true" with probability p
+{
+	return rand3() < p ? "true" : "false"
+}
+
+# The rest of the catalogue has ids of its own, which no other statement
+# touches: the oracle's checks of cosign's anchors and of the listen streak
+# need the saves, reposts and plays they read never to be deleted and
+# re-created (see tests/integration/oracle.sql).
+function artist(i) # users 2000001..2000006: cosigners, contest hosts, sellers
+{
+	return 2000000 + i
+}
+
+function listener(i) # users 2000011..2000020: the listen streaks
+{
+	return 2000010 + i
+}
+
+function parent_track(i) # 3000001..3000024: four per artist at first
+{
+	return 3000000 + i
+}
+
+function remix_track(i) # 3000101..: remixes; remix i's first parent is artist (i - 1) % 6 + 1's
+{
+	return 3000100 + i
+}
+
+function an_artist_parent(a) # one of artist a's first four tracks
+{
+	return parent_track((a - 1) * 4 + rnd3(4))
+}
+
+function a_remix() # an existing remix id (maybe physically deleted)
+{
+	return remix_track(rnd3(next_remix - 1))
+}
+
+function remix_for(a,    k) # a remix whose first parent was artist a's
+{
+	k = int((next_remix - 1 - a) / 6)
+	return remix_track(a + 6 * (rnd3(k + 1) - 1))
+}
+
+function remixer() # the owner of a remix: mostly a plain user, some artists
+{
+	return rand3() < 0.75 ? rnd3(users) : artist(rnd3(6))
+}
+
+function at(mins) # a timestamptz: minutes after 2025-01-01 00:00 UTC
+{
+	return sprintf("(timestamptz '2025-01-01 00:00:00+00' + interval '%d minutes')", mins)
+}
+
+# cs_time: the created_at of a cosign: a day clock that moves on by 0, 1 or
+# 3 days (the busiest artist acts about 10 times in 30 days: the cap binds),
+# 6-hour steps within a day (so that actions exactly 30 days apart are
+# common), now and then back-dated by up to 60 days or by exactly 30.
+function cs_time(    x, day)
+{
+	x = rand3()
+	if (x < 0.3)
+		cs_day += 1
+	else if (x < 0.35)
+		cs_day += 3
+	day = cs_day
+	x = rand3()
+	if (x < 0.12)
+		day -= rnd3(60)
+	else if (x < 0.22)
+		day -= 30
+	return at((day * 24 + (rnd3(4) - 1) * 6) * 60)
+}
+
+function cs_op(    x, p, r, t, n)
+{
+	x = rand3() * 100
+	if (x < 55) {
+		# A cosign: an artist saves or reposts a remix, mostly one of their
+		# own tracks' remixes; the same pair again does nothing or (a
+		# quarter) toggles is_delete (an unsave, a save again), created_at
+		# unchanged.
+		p = skew3(6)
+		r = rand3() < 0.8 ? remix_for(p) : a_remix()
+		t = rand3() < 0.5 ? "reposts" : "saves"
+		n = t == "reposts" ? "repost" : "save"
+		printf("INSERT INTO public.%s (user_id, %s_item_id, %s_type, created_at) VALUES (%d, %d, 'track', %s) ON CONFLICT (user_id, %s_item_id, %s_type) ",
+			t, n, n, artist(p), r, cs_time(), n, n)
+		if (rand3() < 0.25)
+			printf("DO UPDATE SET is_delete = NOT public.%s.is_delete;\n", t)
+		else
+			printf("DO NOTHING;\n")
+	} else if (x < 58) {
+		t = rand3() < 0.5 ? "reposts" : "saves"
+		n = t == "reposts" ? "repost" : "save"
+		printf("UPDATE public.%s SET is_delete = true WHERE user_id = %d AND %s_item_id = %d;\n",
+			t, artist(skew3(6)), n, remix_for(skew3(6)))
+	} else if (x < 60) {
+		# A remix saved as a playlist id: not a track save, never a cosign.
+		printf("INSERT INTO public.saves (user_id, save_item_id, save_type, created_at) VALUES (%d, %d, 'playlist', %s) ON CONFLICT DO NOTHING;\n",
+			artist(skew3(6)), a_remix(), cs_time())
+	} else if (x < 63) {
+		# A fan saves a remix: no parent of theirs.
+		printf("INSERT INTO public.saves (user_id, save_item_id, save_type) VALUES (%d, %d, 'track') ON CONFLICT DO NOTHING;\n",
+			rnd3(users), a_remix())
+	} else if (x < 74) {
+		# A remix link, before or after the saves it qualifies.
+		r = rnd3(next_remix - 1)
+		printf("INSERT INTO public.remixes (parent_track_id, child_track_id) VALUES (%d, %d) ON CONFLICT DO NOTHING;\n",
+			rand3() < 0.6 ? an_artist_parent((r - 1) % 6 + 1) : parent_track(rnd3(24)),
+			remix_track(r))
+	} else if (x < 76) {
+		r = a_remix()
+		printf("DELETE FROM public.remixes WHERE child_track_id = %d AND parent_track_id = (SELECT min(parent_track_id) FROM public.remixes WHERE child_track_id = %d);\n",
+			r, r)
+	} else if (x < 78) {
+		# remix_of edited: the application rewrites the child's links.
+		r = rnd3(next_remix - 1)
+		printf("DELETE FROM public.remixes WHERE child_track_id = %d;\n",
+			remix_track(r))
+		printf("INSERT INTO public.remixes (parent_track_id, child_track_id) VALUES (%d, %d) ON CONFLICT DO NOTHING;\n",
+			rand3() < 0.5 ? an_artist_parent((r - 1) % 6 + 1) : parent_track(rnd3(24)),
+			remix_track(r))
+	} else if (x < 84) {
+		# A new remix, linked now or later.
+		r = remix_track(next_remix)
+		printf("INSERT INTO public.tracks (track_id, owner_id, genre) VALUES (%d, %d, 'Electronic') ON CONFLICT DO NOTHING;\n",
+			r, remixer())
+		if (rand3() < 0.6)
+			printf("INSERT INTO public.remixes (parent_track_id, child_track_id) VALUES (%d, %d) ON CONFLICT DO NOTHING;\n",
+				an_artist_parent((next_remix - 1) % 6 + 1), r)
+		next_remix++
+	} else if (x < 88) {
+		printf("UPDATE public.tracks SET owner_id = %d WHERE track_id = %d;\n",
+			remixer(), a_remix())
+	} else if (x < 89) {
+		# A parent track moves to another artist (its remixes' cosigner).
+		printf("UPDATE public.tracks SET owner_id = %d WHERE track_id = %d;\n",
+			artist(rnd3(6)), parent_track(rnd3(24)))
+	} else if (x < 92.5) {
+		# An artist (cosigner, host, seller) (un)verified: 4 (verified at
+		# first), 5 and 6 (not); 1 to 3, the busiest, stay verified.
+		printf("UPDATE public.users SET is_verified = NOT is_verified WHERE user_id = %d;\n",
+			artist(3 + rnd3(3)))
+	} else if (x < 99.3) {
+		printf("UPDATE public.tracks SET is_delete = NOT is_delete WHERE track_id = %d;\n",
+			a_remix())
+	} else {
+		printf("DELETE FROM public.tracks WHERE track_id = %d;\n", a_remix())
+	}
+}
+
+# winner: one element of a winners array: mostly a remix id, as a number or
+# a numeric string; sometimes something that is no integer track id (a
+# fraction of a real id, which a cast would round to a real track; text;
+# null, true, an object; an integer beyond bigint; a negative or unknown id).
+function winner(    x, r)
+{
+	x = rand3() * 100
+	r = a_remix()
+	if (x < 72)
+		return r
+	if (x < 84)
+		return "\"" r "\""
+	if (x < 86)
+		return "\"abc\""
+	if (x < 88)
+		return "\"" r "x\""
+	if (x < 91)
+		return r ".5"
+	if (x < 93)
+		return "null"
+	if (x < 94)
+		return "true"
+	if (x < 95)
+		return "{\"track_id\": " r "}"
+	if (x < 96)
+		return rand3() < 0.5 ? "99999999999999999999" : "\"99999999999999999999\""
+	if (x < 98)
+		return remix_track(next_remix + 50)
+	return "-" r
+}
+
+function winners_list(n,    i, s) # n elements, comma-separated
+{
+	s = winner()
+	for (i = 2; i <= n; i++)
+		s = s ", " winner()
+	return s
+}
+
+function w_op(    x, e, now, kind, bad)
+{
+	x = rand3() * 100
+	# updated_at only moves forward: the oracle's anchor check needs it.
+	w_clock += rnd3(30) * 60 + rnd3(60) - 1
+	now = at(w_clock)
+	if (x < 22 || next_event == 1) {
+		# A new contest (a few other events), its winners named later or
+		# (a quarter) at once.
+		e = next_event++
+		kind = rand3() < 0.9 ? "remix_contest" : "live_event"
+		win[e] = rand3() < 0.25 ? winners_list(rnd3(7)) : ""
+		printf("INSERT INTO public.events (event_id, event_type, user_id, event_data, created_at, updated_at) VALUES (%d, '%s', %d, '{\"winners\": [%s]}', %s, %s) ON CONFLICT (event_id) DO NOTHING;\n",
+			e, kind, artist(skew3(6)), win[e], now, now)
+		return
+	}
+	e = next_event - skew3(next_event - 1)
+	if (x < 50) {
+		# Winners named or replaced (more than 5 now and then).
+		win[e] = winners_list(rnd3(8))
+	} else if (x < 64) {
+		# More winners appended: the first ones named again.
+		win[e] = win[e] == "" ? winners_list(rnd3(3)) : win[e] ", " winners_list(rnd3(3))
+	} else if (x < 78) {
+		# Edited in place, winners unchanged: a refused winner is
+		# considered again at the new anchor.
+		printf("UPDATE public.events SET updated_at = %s WHERE event_id = %d;\n",
+			now, e)
+		return
+	} else if (x < 88) {
+		printf("UPDATE public.events SET is_deleted = NOT is_deleted, updated_at = %s WHERE event_id = %d;\n",
+			now, e)
+		return
+	} else if (x < 97) {
+		# winners is not an array (or there is no event_data): no winner.
+		split("'{\"winners\": 3000101}'|'{\"winners\": \"3000102\"}'|'{\"winners\": {\"0\": 3000103}}'|'{\"winners\": null}'|'{}'|NULL", bad, "|")
+		printf("UPDATE public.events SET event_data = %s, updated_at = %s WHERE event_id = %d;\n",
+			bad[rnd3(6)], now, e)
+		return
+	} else {
+		printf("DELETE FROM public.events WHERE event_id = %d;\n", e)
+		return
+	}
+	printf("UPDATE public.events SET event_data = '{\"winners\": [%s], \"edited\": %d}', updated_at = %s WHERE event_id = %d;\n",
+		win[e], w_clock, now, e)
+}
+
+# purchase: one VALUES row of sol_purchases
+function purchase(sig, ix, buyer, type, id,    x, amount, s)
+{
+	x = rnd3(9)
+	split("400000 999999 1000000 1000001 1999999 2000000 5500000 10000000 25000000", amount, " ")
+	# slots mostly grow; some ties (then signature order decides, 'sig10'
+	# before 'sig9') and some earlier than the last
+	slot += rnd3(3) - 1
+	s = rand3() < 0.1 ? slot - rnd3(100) : slot
+	x = rand3()
+	return sprintf("('sig%d', %d, %s, %d, '%s', %d, %d, %s)", sig, ix,
+		amount[rnd3(9)], s, type, id, buyer,
+		x < 0.45 ? "true" : (x < 0.9 ? "NULL" : "false"))
+}
+
+function bs_op(    x, buyer, type, id, rows)
+{
+	x = rand3() * 100
+	if (x < 30 && next_sig > 1) {
+		# A pending purchase validated (or found invalid).
+		printf("UPDATE public.sol_purchases SET is_valid = %s WHERE signature = 'sig%d' AND is_valid IS NULL;\n",
+			bool3(0.8), next_sig - skew3(next_sig - 1))
+		return
+	}
+	if (x < 45 && last_buyer != "") {
+		# The same content bought again (another signature).
+		buyer = last_buyer
+		type = last_type
+		id = last_id
+	} else {
+		x = rand3()
+		buyer = x < 0.6 ? rnd3(users) : (x < 0.8 ? artist(rnd3(6)) : listener(rnd3(10)))
+		x = rand3()
+		if (x < 0.35) {
+			type = "track"
+			id = rand3() < 0.6 ? a_remix() : parent_track(rnd3(24))
+		} else if (x < 0.55) {
+			type = "track"
+			id = rnd3(next_track - 1)
+		} else if (x < 0.8) {
+			type = rand3() < 0.5 ? "album" : "playlist"
+			id = rand3() < 0.7 ? rnd3(next_playlist) : 999999 + rnd3(next_playlist2 - 999999)
+		} else {
+			# A track and an album with the same id, one signature.
+			id = rnd3(next_track < next_playlist ? next_track : next_playlist)
+			rows = purchase(next_sig, 0, buyer, "track", id) ", " \
+				purchase(next_sig, 1, buyer, "album", id)
+			type = "album"
+		}
+	}
+	if (rows == "") {
+		rows = purchase(next_sig, 0, buyer, type, id)
+		if (rand3() < 0.1)
+			rows = rows ", " purchase(next_sig, 1, buyer, type, id)
+	}
+	printf("INSERT INTO public.sol_purchases (signature, instruction_index, amount, slot, content_type, content_id, buyer_user_id, is_valid) VALUES %s ON CONFLICT DO NOTHING;\n",
+		rows)
+	next_sig++
+	last_buyer = buyer
+	last_type = type
+	last_id = id
+}
+
+# e_time: the time of listener l's next play, chosen against the listen
+# streak's fold as this generator follows it (e_last: the last counted
+# listen, in minutes; rolled-back transactions are undone, see
+# e_save/e_restore): mostly 16 h to 48 h after the last counted listen (an
+# advance), else under 16 h (ignored), exactly 15:59, 16:00, 47:59 or 48:00,
+# 48 h or more (a new streak), before it (out of order), or at it (a
+# replay).
+function e_time(l,    x, g)
+{
+	if (!e_has[l]) {
+		e_has[l] = 1
+		e_last[l] = rnd3(20 * 1440)
+		return e_last[l]
+	}
+	x = rand3() * 100
+	if (x < 58)
+		g = 960 + rnd3(1920) - 1
+	else if (x < 72)
+		g = rnd3(960) - 1
+	else if (x < 74)
+		g = 959
+	else if (x < 76)
+		g = 960
+	else if (x < 78)
+		g = 2879
+	else if (x < 80)
+		g = 2880
+	else if (x < 83)
+		g = 2880 + rnd3(4320)
+	else if (x < 92)
+		g = -rnd3(4320)
+	else
+		g = 0
+	if (g >= 960)
+		e_last[l] += g
+	return g >= 960 ? e_last[l] : e_last[l] + g
+}
+
+function e_op(    n, i, vals, u, t)
+{
+	n = rand3() < 0.8 ? 1 : 2
+	vals = ""
+	for (i = 1; i <= n; i++) {
+		if (rand3() < 0.06) {
+			# A plain user's play at a time of 2025: before or after
+			# their plays of now (a new streak, or ignored).
+			u = rnd3(users)
+			t = rnd3(365 * 1440)
+		} else {
+			u = rnd3(10)
+			t = e_time(u)
+			u = listener(u)
+		}
+		vals = vals (i > 1 ? ", " : "") sprintf("(%d, %d, %s)", u, a_remix(), at(t))
+	}
+	printf("INSERT INTO public.plays (user_id, play_item_id, created_at) VALUES %s;\n", vals)
+}
+
+function e_save(    l)
+{
+	for (l = 1; l <= 10; l++) {
+		e_has0[l] = e_has[l]
+		e_last0[l] = e_last[l]
+	}
+}
+
+function e_restore(    l)
+{
+	for (l = 1; l <= 10; l++) {
+		e_has[l] = e_has0[l]
+		e_last[l] = e_last0[l]
+	}
+}
+
+function rest_op(    x)
+{
+	x = rand3() * 100
+	if (x < 30)
+		cs_op()
+	else if (x < 50)
+		w_op()
+	else if (x < 70)
+		bs_op()
+	else
+		e_op()
+}
+
+# rest_seed: artists (1 to 4 verified), listeners, the artists' tracks,
+# remixes (owned by users and artists) linked to them.
+function rest_seed(    a, l, i, r, sep)
+{
+	printf("INSERT INTO public.users (user_id, handle, name, is_verified) VALUES ")
+	for (a = 1; a <= 6; a++)
+		printf("%s(%d, 'artist%d', 'Artist %d', %s)", a > 1 ? ", " : "",
+			artist(a), artist(a), a, a <= 4 ? "true" : "false")
+	for (l = 1; l <= 10; l++)
+		printf(", (%d, 'listener%d', NULL, false)", listener(l), listener(l))
+	printf(" ON CONFLICT (user_id) DO NOTHING;\n")
+	printf("INSERT INTO public.tracks (track_id, owner_id, genre) VALUES ")
+	for (i = 1; i <= 24; i++)
+		printf("%s(%d, %d, 'Electronic')", i > 1 ? ", " : "",
+			parent_track(i), artist(int((i - 1) / 4) + 1))
+	for (r = 1; r < next_remix; r++)
+		printf(", (%d, %d, 'Electronic')", remix_track(r), remixer())
+	printf(" ON CONFLICT (track_id) DO NOTHING;\n")
+	printf("INSERT INTO public.remixes (parent_track_id, child_track_id) VALUES ")
+	sep = ""
+	for (r = 1; r < next_remix; r++) {
+		if (rand3() < 0.85) {
+			printf("%s(%d, %d)", sep, an_artist_parent((r - 1) % 6 + 1), remix_track(r))
+			sep = ", "
+		}
+		if (rand3() < 0.2) {
+			printf("%s(%d, %d)", sep, parent_track(rnd3(24)), remix_track(r))
+			sep = ", "
+		}
+	}
+	printf(" ON CONFLICT DO NOTHING;\n")
+}
+
 BEGIN {
 	if (seed == "") seed = 1
 	if (txns == "") txns = 1000
@@ -430,6 +910,7 @@ BEGIN {
 	if (tracks < 1) tracks = 1
 	srand(seed)
 	seed2 = (seed * 7919 + 12345) % 2147483646 + 1
+	seed3 = (seed * 104729 + 54321) % 2147483646 + 1
 
 	# Around the ISO-year boundaries: 2020-12-31 is in 2020-W53, 2021-01-03
 	# too; 2024-12-30 is in 2025-W01; 2025-12-29 and 2026-01-01 in
@@ -444,6 +925,12 @@ BEGIN {
 	next_playlist = 1
 	next_comment2 = 1000000
 	next_playlist2 = 1000000
+	next_remix = 61
+	next_event = 1
+	next_sig = 1
+	cs_day = 10
+	w_clock = 0
+	slot = 1000
 
 	print "-- txn 0"
 	print "BEGIN;"
@@ -462,6 +949,7 @@ BEGIN {
 			printf("INSERT INTO public.user_events (user_id, referrer, is_mobile_user) VALUES (%d, %s, %s);\n",
 				u, referrer_for(u), bool2(0.3))
 	}
+	rest_seed()
 	print "COMMIT;"
 
 	for (x = 1; x <= txns; x++) {
@@ -475,6 +963,17 @@ BEGIN {
 			for (i = 0; i < nops; i++)
 				cat_op()
 		}
-		print (rand() < 0.10 ? "ROLLBACK;" : "COMMIT;")
+		e_save()
+		if (rand3() < 0.5) {
+			nops = rand3() < 0.75 ? 1 : rnd3(3)
+			for (i = 0; i < nops; i++)
+				rest_op()
+		}
+		if (rand() < 0.10) {
+			print "ROLLBACK;"
+			e_restore()
+		} else {
+			print "COMMIT;"
+		}
 	}
 }

@@ -8,7 +8,8 @@
 -- and returns NO rows when everything is consistent. Run it as
 --   psql -X -At -v ON_ERROR_STOP=1 -f tests/integration/oracle.sql
 -- and treat any output line as a failure (print the lines: they say what is
--- wrong). It only reads; it does not depend on the session TimeZone.
+-- wrong). It only reads (it turns JIT off for its session: see below the
+-- header); it does not depend on the session TimeZone.
 --
 -- The rules are restated here independently of sql/*.sql (plays are counted
 -- from public.plays, not from aggregate_plays; ISO weeks come from
@@ -67,9 +68,105 @@
 -- processors yet (tests/integration/test_sql.sh and test_sql_catalogue.sh
 -- set it). Every other check applies to the rows that exist, whatever the
 -- variable: without rows of those challenges they find nothing.
-WITH flags AS (
+--
+-- The rest of the catalogue: cosign (cs), remix-contest winner (w), audio
+-- matching buyer and seller (b, s), the listen streak (e), and the facts of
+-- profile completion (public.challenge_profile_completion). Rules as issue
+-- #18 settles them; times are compared as exact intervals (30 days = 720
+-- hours, 7 days = 168 hours, 16 h, 48 h), never in the session's calendar.
+-- Caps ("at most 5 rows of a cosigner, of a host, in the window up to each
+-- row's anchor") are checked as invariants over the rows that exist:
+--   cap          a cs row with more than 5 rows of its cosigner (the first
+--                part of the specifier) whose created_at lies in
+--                [its created_at - 30 days, its created_at]; a w row with
+--                more than 5 rows of its host (the contest's user_id now)
+--                in [created_at - 7 days, created_at]; a contest with more
+--                than 5 rows.
+--   missing      (with rest, below) cs: a qualifying action now (a live
+--                track save or repost by a verified user P of a track R
+--                that exists, a parent of which in remixes P owns) whose
+--                pair hex(P):hex(R) has no row, although no window of P
+--                that would hold its created_at ts is full: fewer than 5
+--                rows of P in [ts - 30 days, ts], and none of P's rows in
+--                (ts, ts + 30 days] has 5 in its own window. w: a winner
+--                now (an integer element of the winners array of a
+--                remix_contest not deleted whose host is verified, naming a
+--                track that exists and is not deleted) whose pair
+--                hex(contest):hex(owner of the track) has no row, although
+--                the contest has fewer than 5 rows and no window of the
+--                host holding the contest's updated_at (the anchor a
+--                recompute uses now) is full. Rows never go away, so a
+--                window full when a candidate was refused is still full:
+--                these hold whatever the order in which candidates came.
+--                (Counting only the window up to ts would not: a candidate
+--                that qualifies after later rows were paid, an older save
+--                whose remix link came later, would fill a window of those
+--                rows past 5, which "cap" forbids.) b: a purchase now valid
+--                of at least a dollar (amount / 1,000,000, integer
+--                division) whose seller resolves (the current owner of the
+--                track for 'track', of the playlist for 'album' and
+--                'playlist') and whose hex(buyer):hex(content_id) has no b
+--                row; s: the same with the seller verified now and no s
+--                row.
+--   anchor       a cs row whose pair still has save or repost rows, none of
+--                which has the row's created_at (the action's); a w row
+--                created after its contest's updated_at. This assumes what
+--                the application does: saves and reposts are not deleted
+--                and re-inserted with another created_at (an unsave is
+--                is_delete), and a contest's updated_at never goes back.
+--   amount       a b or s row whose amount is not the catalogue's amount
+--                times the dollars of one of its specifier's valid
+--                purchases of at least a dollar (any content_type: a track
+--                and an album with the same id share the specifier). Valid
+--                purchases stay valid and are not deleted (on-chain facts),
+--                so a row without one is an error too. e: see e_row.
+--   one_shot     cs, w, b and s rows are complete at step 1 (amount: the
+--                catalogue's for cs and w, as for the other challenges).
+--   specifier    cs, w, b, s: hex:hex, the remixer (w) or the buyer (b) being
+--                the row's user_id; e: hex(user_id) and the UTC hour
+--                YYYYMMDDHH24 of a play.
+--   e_row        an e row that is neither a 7-day row (amount 7, step 1 to
+--                7, complete exactly at 7) nor an endless row (catalogue
+--                amount, step 1, complete).
+--   profile_facts  a row of challenge_profile_completion of a
+--                profile-eligible user (as for p) whose seven booleans
+--                differ from the facts now (bio, name, profile_picture,
+--                cover_photo non-empty; 5 or more live follows; a live save
+--                (favorites); a live repost). With pfacts (below), also
+--                such a user with at least one fact and no row.
+-- The listen streak, with rest and e active: the streak is a fold over each
+-- listener's plays (user_id not null) in id order, recomputed here by a
+-- recursive query from public.plays: the first play counts (streak 1); a
+-- play less than 16 h after the last counted one is ignored (negative gaps
+-- too); 16 h to under 48 h adds 1; 48 h or more starts a streak of 1. A
+-- counted play that starts a streak is a 7-day row (specifier at its hour,
+-- step min(streak the run reached, 7), amount 7, complete at 7); one that
+-- takes a streak past 7 an endless row (step 1, catalogue amount,
+-- complete). Checked: every such row exists and is so (missing, streak),
+-- no other e row exists (streak), and challenge_listen_streak holds the
+-- last counted play's time, the streak and the time of the play that
+-- started it, for every listener and no one else (streak_state). This
+-- needs the plays the fold went over to be those still there: e active
+-- before the first play with a listener, and no play with a listener
+-- deleted or its user_id or created_at changed (gen_workload.awk deletes
+-- only anonymous plays); a test that prunes plays turns e off or leaves
+-- rest unset.
+--
+-- rest: the checks that REQUIRE rows of cs, w, b, s and e (missing, and
+-- the fold of the listen streak) apply only with -v rest=1, and the rows
+-- of challenge_profile_completion only with -v pfacts=1, until the daemon
+-- runs those processors; a challenge inactive in the catalogue (cs and e
+-- are, by default) requires nothing. The other checks above apply to the
+-- rows that exist, whatever the variables.
+--
+-- JIT off for the session first (output to /dev/null, so that nothing is
+-- printed whatever psql's options): on tables not analyzed yet the
+-- planner's default estimate for the recursive fold puts the query above
+-- jit_above_cost, and compiling it takes far longer than running it.
+SELECT set_config('jit', 'off', false) \g /dev/null
+WITH RECURSIVE flags AS (
 	-- psql replaces :{?catalogue} with TRUE or FALSE before sending.
-	SELECT :{?catalogue} AS catalogue
+	SELECT :{?catalogue} AS catalogue, :{?rest} AS rest, :{?pfacts} AS pfacts
 ),
 cat AS (
 	SELECT c.id, c.type, c.amount, c.step_count, c.active
@@ -105,16 +202,17 @@ comment_weeks AS (
 	FROM public.comments cm
 	WHERE NOT cm.is_delete AND cm.is_visible
 ),
--- Profile completion: users eligible for p and their seven facts.
-profile_facts AS (
+-- Profile completion: users eligible for p and their seven facts (the
+-- columns of challenge_profile_completion), and how many hold.
+profile_bools AS (
 	SELECT u.user_id,
-		(coalesce(length(u.bio), 0) > 0)::integer
-		+ (coalesce(length(u.name), 0) > 0)::integer
-		+ (coalesce(length(u.profile_picture), 0) > 0)::integer
-		+ (coalesce(length(u.cover_photo), 0) > 0)::integer
-		+ (coalesce(fo.n, 0) >= 5)::integer
-		+ (rp.user_id IS NOT NULL)::integer
-		+ (sv.user_id IS NOT NULL)::integer AS facts
+		coalesce(length(u.bio), 0) > 0 AS profile_description,
+		coalesce(length(u.name), 0) > 0 AS profile_name,
+		coalesce(length(u.profile_picture), 0) > 0 AS profile_picture,
+		coalesce(length(u.cover_photo), 0) > 0 AS profile_cover_photo,
+		coalesce(fo.n, 0) >= 5 AS follows,
+		sv.user_id IS NOT NULL AS favorites,
+		rp.user_id IS NOT NULL AS reposts
 	FROM public.users u
 	LEFT JOIN (SELECT f.follower_user_id AS user_id, count(*) AS n
 		FROM public.follows f WHERE NOT f.is_delete GROUP BY 1) fo
@@ -124,6 +222,14 @@ profile_facts AS (
 	LEFT JOIN (SELECT DISTINCT s.user_id FROM public.saves s
 		WHERE NOT s.is_delete) sv ON sv.user_id = u.user_id
 	WHERE NOT u.is_deactivated AND u.handle IS NOT NULL
+),
+profile_facts AS (
+	SELECT pb.user_id,
+		pb.profile_description::integer + pb.profile_name::integer
+		+ pb.profile_picture::integer + pb.profile_cover_photo::integer
+		+ pb.follows::integer + pb.favorites::integer + pb.reposts::integer
+		AS facts
+	FROM profile_bools pb
 ),
 -- Valid referrals now: the referrer has a users row, is not the user.
 -- verified: which of rv (true) and r applies to the referrer now.
@@ -210,6 +316,175 @@ required AS (
 	SELECT rc.*
 	FROM required_catalogue rc
 	WHERE (SELECT f.catalogue FROM flags f)
+),
+-- The rest of the catalogue (see the header). rest_rows: the rows of cs, w,
+-- b and s with the two hex parts of their specifier decoded (NULL when a
+-- part is not lowercase hex of a positive bigint; "specifier" reports it).
+rest_rows AS (
+	SELECT uc.*,
+		CASE WHEN split_part(uc.specifier, ':', 1) ~ '^[0-9a-f]{1,15}$' THEN
+			('x' || lpad(split_part(uc.specifier, ':', 1), 16, '0'))::bit(64)::bigint
+		END AS id1,
+		CASE WHEN split_part(uc.specifier, ':', 2) ~ '^[0-9a-f]{1,15}$' THEN
+			('x' || lpad(split_part(uc.specifier, ':', 2), 16, '0'))::bit(64)::bigint
+		END AS id2
+	FROM public.user_challenges uc
+	WHERE uc.challenge_id IN ('cs', 'w', 'b', 's')
+),
+-- Cosign actions now: a live track save or repost by a verified user (the
+-- cosigner) of a track that exists (the remix), some parent of which the
+-- cosigner owns. Any parent; no check of is_delete or is_deactivated.
+cs_actions AS (
+	SELECT a.user_id AS cosigner, a.item AS remix, a.kind, a.created_at AS ts,
+		r.owner_id AS remixer,
+		to_hex(a.user_id) || ':' || to_hex(a.item) AS specifier
+	FROM (
+		SELECT sv.user_id, sv.save_item_id AS item, 'save' AS kind,
+			sv.created_at
+		FROM public.saves sv
+		WHERE sv.save_type = 'track' AND NOT sv.is_delete
+		UNION ALL
+		SELECT rp.user_id, rp.repost_item_id, 'repost', rp.created_at
+		FROM public.reposts rp
+		WHERE rp.repost_type = 'track' AND NOT rp.is_delete
+	) a
+	JOIN public.users p ON p.user_id = a.user_id AND p.is_verified
+	JOIN public.tracks r ON r.track_id = a.item
+	WHERE EXISTS (SELECT 1 FROM public.remixes x
+		JOIN public.tracks pt ON pt.track_id = x.parent_track_id
+		WHERE x.child_track_id = a.item AND pt.owner_id = a.user_id)
+),
+-- Each cs row with the count of its cosigner's rows in its window.
+cs_windows AS (
+	SELECT x.specifier, x.user_id, x.id1 AS cosigner, x.id2 AS remix,
+		x.created_at,
+		(SELECT count(*) FROM rest_rows y
+			WHERE y.challenge_id = 'cs' AND y.id1 = x.id1
+				AND y.created_at >= x.created_at - interval '720 hours'
+				AND y.created_at <= x.created_at) AS n
+	FROM rest_rows x
+	WHERE x.challenge_id = 'cs' AND x.id1 IS NOT NULL
+),
+-- Remix contests that pay now (not deleted, host verified); anchor: the
+-- updated_at a recompute would use.
+w_contests AS (
+	SELECT e.event_id, e.user_id AS host, e.updated_at AS anchor,
+		e.event_data
+	FROM public.events e
+	JOIN public.users h ON h.user_id = e.user_id AND h.is_verified
+	WHERE e.event_type = 'remix_contest' AND NOT e.is_deleted
+),
+-- Their winners: each element of event_data->'winners' (nothing unless it
+-- is an array) that is an integer (a JSON number without fraction or
+-- exponent, or a string of digits) naming a track that exists and is not
+-- deleted; one line per (contest, remixer), at the remixer's first
+-- position.
+w_pairs AS (
+	SELECT c.event_id, c.host, c.anchor, t.owner_id AS remixer,
+		min(el.pos) AS pos,
+		to_hex(c.event_id) || ':' || to_hex(t.owner_id) AS specifier
+	FROM w_contests c
+	CROSS JOIN LATERAL jsonb_array_elements(
+		CASE WHEN jsonb_typeof(c.event_data -> 'winners') = 'array'
+			THEN c.event_data -> 'winners' ELSE '[]'::jsonb END
+	) WITH ORDINALITY AS el (elem, pos)
+	CROSS JOIN LATERAL (
+		SELECT CASE jsonb_typeof(el.elem)
+			WHEN 'number' THEN el.elem::text
+			WHEN 'string' THEN el.elem #>> '{}'
+		END AS txt
+	) v
+	-- CASE: the cast only once the text is known to fit a bigint
+	JOIN public.tracks t ON t.track_id = CASE
+		WHEN v.txt ~ '^-?[0-9]{1,18}$' THEN v.txt::bigint END
+		AND NOT t.is_delete
+	GROUP BY c.event_id, c.host, c.anchor, t.owner_id
+),
+-- Each w row with its contest's host and updated_at now (NULL: the
+-- contest row is gone), and the count of the host's rows in its window.
+w_rows AS (
+	SELECT rr.*, e.user_id AS host, e.updated_at AS contest_updated_at
+	FROM rest_rows rr
+	LEFT JOIN public.events e ON e.event_id = rr.id1
+	WHERE rr.challenge_id = 'w'
+),
+w_windows AS (
+	SELECT x.specifier, x.user_id, x.id1 AS contest, x.host, x.created_at,
+		(SELECT count(*) FROM w_rows y
+			WHERE y.host = x.host
+				AND y.created_at >= x.created_at - interval '168 hours'
+				AND y.created_at <= x.created_at) AS n
+	FROM w_rows x
+	WHERE x.host IS NOT NULL
+),
+-- Valid purchases with their dollars, specifier and seller now (NULL: the
+-- content has no row).
+bs_purchases AS (
+	SELECT sp.signature, sp.instruction_index, sp.content_type,
+		sp.content_id, sp.buyer_user_id, sp.amount / 1000000 AS dollars,
+		to_hex(sp.buyer_user_id) || ':' || to_hex(sp.content_id) AS specifier,
+		CASE sp.content_type
+			WHEN 'track' THEN (SELECT t.owner_id FROM public.tracks t
+				WHERE t.track_id = sp.content_id)
+			ELSE (SELECT pl.playlist_owner_id FROM public.playlists pl
+				WHERE pl.playlist_id = sp.content_id)
+		END AS seller
+	FROM public.sol_purchases sp
+	WHERE sp.is_valid
+),
+-- The listen streak's fold, when it is checked (rest, e active): one line
+-- per counted play of each listener, in id order: its time t, the streak
+-- after it and the time of the play that started that streak. The first
+-- play counts; the next counted one is the first later play (by id) at
+-- least 16 h after it.
+e_checked AS (
+	SELECT (SELECT f.rest FROM flags f)
+		AND EXISTS (SELECT 1 FROM cat c WHERE c.id = 'e' AND c.active) AS on
+),
+e_fold (user_id, id, t, streak, started) AS (
+	SELECT f.user_id, f.id, f.created_at, 1, f.created_at
+	FROM (SELECT DISTINCT ON (p.user_id) p.user_id, p.id, p.created_at
+		FROM public.plays p
+		WHERE p.user_id IS NOT NULL AND (SELECT ec.on FROM e_checked ec)
+		ORDER BY p.user_id, p.id) f
+	UNION ALL
+	SELECT s.user_id, n.id, n.created_at,
+		CASE WHEN n.created_at < s.t + interval '48 hours'
+			THEN s.streak + 1 ELSE 1 END,
+		CASE WHEN n.created_at < s.t + interval '48 hours'
+			THEN s.started ELSE n.created_at END
+	FROM e_fold s
+	CROSS JOIN LATERAL (
+		SELECT p.id, p.created_at
+		FROM public.plays p
+		WHERE p.user_id = s.user_id AND p.id > s.id
+			AND p.created_at >= s.t + interval '16 hours'
+		ORDER BY p.id
+		LIMIT 1
+	) n
+),
+-- The rows the fold writes: a 7-day row per streak start, an endless row
+-- per counted play past 7.
+e_expected AS (
+	SELECT f.user_id,
+		to_hex(f.user_id) || to_char(f.t AT TIME ZONE 'UTC', 'YYYYMMDDHH24')
+			AS specifier,
+		CASE WHEN f.streak = 1 THEN least(r.reached, 7) ELSE 1 END AS step,
+		f.streak > 1 OR r.reached >= 7 AS complete,
+		CASE WHEN f.streak = 1 THEN 7 ELSE c.amount END AS amount
+	FROM e_fold f
+	JOIN (SELECT ef.user_id, ef.started, max(ef.streak) AS reached
+		FROM e_fold ef GROUP BY ef.user_id, ef.started) r
+		ON r.user_id = f.user_id AND r.started = f.started
+	JOIN cat c ON c.id = 'e'
+	WHERE f.streak = 1 OR f.streak > 7
+),
+-- What challenge_listen_streak must hold: the last counted play.
+e_state AS (
+	SELECT DISTINCT ON (f.user_id) f.user_id, f.t AS last, f.streak,
+		f.started
+	FROM e_fold f
+	ORDER BY f.user_id, f.id DESC
 ),
 -- Every existing row with what the rules say about it now. live: the rule
 -- still applies to the row (challenge active and, for p1/p2/p3 and p, user
@@ -305,7 +580,16 @@ problems (problem, challenge_id, specifier, detail) AS (
 			AND split_part(j.specifier, ':', 1) = to_hex(j.user_id)
 			AND (j.challenge_id = 'cp' OR split_part(j.specifier, ':', 2)
 				<> split_part(j.specifier, ':', 1))))
-		OR (j.challenge_id NOT IN ('c', 'r', 'rv', 'cp')
+		OR (j.challenge_id IN ('cs', 'w', 'b', 's') AND NOT (
+			j.specifier ~ '^(0|[1-9a-f][0-9a-f]*):(0|[1-9a-f][0-9a-f]*)$'
+			AND (j.challenge_id <> 'w'
+				OR split_part(j.specifier, ':', 2) = to_hex(j.user_id))
+			AND (j.challenge_id <> 'b'
+				OR split_part(j.specifier, ':', 1) = to_hex(j.user_id))))
+		OR (j.challenge_id = 'e' AND NOT (
+			j.specifier ~ '^[0-9a-f]+[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])([01][0-9]|2[0-3])$'
+			AND left(j.specifier, -10) = to_hex(j.user_id)))
+		OR (j.challenge_id NOT IN ('c', 'r', 'rv', 'cp', 'cs', 'w', 'b', 's', 'e')
 			AND j.specifier IS DISTINCT FROM j.expected_specifier)
 	UNION ALL
 	SELECT 'step', j.challenge_id, j.specifier,
@@ -335,6 +619,8 @@ problems (problem, challenge_id, specifier, detail) AS (
 	FROM judged j
 	WHERE j.known AND (j.is_complete OR j.live)
 		AND j.amount IS DISTINCT FROM j.cat_amount
+		-- e: see e_row; b, s: the dollars of a purchase
+		AND j.challenge_id NOT IN ('e', 'b', 's')
 	UNION ALL
 	SELECT 'c_row', j.challenge_id, j.specifier,
 		format('user %s: c row with is_complete %s, step %s', j.user_id,
@@ -347,8 +633,200 @@ problems (problem, challenge_id, specifier, detail) AS (
 		format('user %s: one-shot row with is_complete %s, step %s',
 			j.user_id, j.is_complete, j.current_step_count)
 	FROM judged j
-	WHERE j.challenge_id IN ('fp', 'v', 'm', 'rd', 'r', 'rv', 'cp')
+	WHERE j.challenge_id IN ('fp', 'v', 'm', 'rd', 'r', 'rv', 'cp', 'cs', 'w',
+			'b', 's')
 		AND (NOT j.is_complete OR j.current_step_count IS DISTINCT FROM 1)
+	UNION ALL
+	-- cs: a qualifying action without a row while every window of its
+	-- cosigner that would hold it has room.
+	SELECT 'missing', c.id, a.specifier,
+		format('cosigner %s %s of remix %s (owner %s) at %s: no row, %s rows in [ts - 30 days, ts]',
+			a.cosigner, a.kind, a.remix, a.remixer, a.ts,
+			(SELECT count(*) FROM cs_windows w
+				WHERE w.cosigner = a.cosigner
+					AND w.created_at >= a.ts - interval '720 hours'
+					AND w.created_at <= a.ts))
+	FROM cs_actions a
+	JOIN cat c ON c.id = 'cs' AND c.active
+	WHERE (SELECT f.rest FROM flags f)
+		AND NOT EXISTS (SELECT 1 FROM public.user_challenges uc
+			WHERE uc.challenge_id = 'cs' AND uc.specifier = a.specifier)
+		AND (SELECT count(*) FROM cs_windows w
+			WHERE w.cosigner = a.cosigner
+				AND w.created_at >= a.ts - interval '720 hours'
+				AND w.created_at <= a.ts) < 5
+		AND NOT EXISTS (SELECT 1 FROM cs_windows w
+			WHERE w.cosigner = a.cosigner AND w.created_at > a.ts
+				AND w.created_at <= a.ts + interval '720 hours' AND w.n >= 5)
+	UNION ALL
+	SELECT 'cap', 'cs', w.specifier,
+		format('cosigner %s: %s rows in the 30 days up to %s', w.cosigner,
+			w.n, w.created_at)
+	FROM cs_windows w
+	WHERE w.n > 5
+	UNION ALL
+	SELECT 'anchor', 'cs', x.specifier,
+		format('user %s: created_at %s, the pair''s actions are at %s',
+			x.user_id, x.created_at,
+			(SELECT string_agg(a.created_at::text, ', ' ORDER BY a.created_at)
+			FROM (SELECT sv.created_at FROM public.saves sv
+				WHERE sv.user_id = x.id1 AND sv.save_item_id = x.id2
+					AND sv.save_type = 'track'
+				UNION ALL
+				SELECT rp.created_at FROM public.reposts rp
+				WHERE rp.user_id = x.id1 AND rp.repost_item_id = x.id2
+					AND rp.repost_type = 'track') a))
+	FROM rest_rows x
+	WHERE x.challenge_id = 'cs'
+		AND (EXISTS (SELECT 1 FROM public.saves sv
+				WHERE sv.user_id = x.id1 AND sv.save_item_id = x.id2
+					AND sv.save_type = 'track')
+			OR EXISTS (SELECT 1 FROM public.reposts rp
+				WHERE rp.user_id = x.id1 AND rp.repost_item_id = x.id2
+					AND rp.repost_type = 'track'))
+		AND NOT EXISTS (SELECT 1 FROM public.saves sv
+			WHERE sv.user_id = x.id1 AND sv.save_item_id = x.id2
+				AND sv.save_type = 'track' AND sv.created_at = x.created_at)
+		AND NOT EXISTS (SELECT 1 FROM public.reposts rp
+			WHERE rp.user_id = x.id1 AND rp.repost_item_id = x.id2
+				AND rp.repost_type = 'track' AND rp.created_at = x.created_at)
+	UNION ALL
+	-- w: a winner without a row while the contest and every window of the
+	-- host that would hold the anchor have room.
+	SELECT 'missing', c.id, wp.specifier,
+		format('contest %s (host %s, updated_at %s): winner at position %s, remixer %s: no row, the contest has %s rows',
+			wp.event_id, wp.host, wp.anchor, wp.pos, wp.remixer,
+			(SELECT count(*) FROM w_rows y WHERE y.id1 = wp.event_id))
+	FROM w_pairs wp
+	JOIN cat c ON c.id = 'w' AND c.active
+	WHERE (SELECT f.rest FROM flags f)
+		AND NOT EXISTS (SELECT 1 FROM public.user_challenges uc
+			WHERE uc.challenge_id = 'w' AND uc.specifier = wp.specifier)
+		AND (SELECT count(*) FROM w_rows y WHERE y.id1 = wp.event_id) < 5
+		AND (SELECT count(*) FROM w_windows w
+			WHERE w.host = wp.host
+				AND w.created_at >= wp.anchor - interval '168 hours'
+				AND w.created_at <= wp.anchor) < 5
+		AND NOT EXISTS (SELECT 1 FROM w_windows w
+			WHERE w.host = wp.host AND w.created_at > wp.anchor
+				AND w.created_at <= wp.anchor + interval '168 hours'
+				AND w.n >= 5)
+	UNION ALL
+	SELECT 'cap', 'w', to_hex(y.id1),
+		format('contest %s: %s rows', y.id1, count(*))
+	FROM w_rows y
+	WHERE y.id1 IS NOT NULL
+	GROUP BY y.id1
+	HAVING count(*) > 5
+	UNION ALL
+	SELECT 'cap', 'w', w.specifier,
+		format('host %s: %s rows in the 7 days up to %s', w.host, w.n,
+			w.created_at)
+	FROM w_windows w
+	WHERE w.n > 5
+	UNION ALL
+	SELECT 'anchor', 'w', y.specifier,
+		format('user %s: created_at %s after the contest''s updated_at %s',
+			y.user_id, y.created_at, y.contest_updated_at)
+	FROM w_rows y
+	WHERE y.created_at > y.contest_updated_at
+	UNION ALL
+	-- b, s: an earning purchase without a row (s: seller verified now).
+	SELECT DISTINCT 'missing', c.id, bp.specifier,
+		format('purchase %s/%s of %s %s by %s, %s dollars, seller %s: no row',
+			bp.signature, bp.instruction_index, bp.content_type,
+			bp.content_id, bp.buyer_user_id, bp.dollars, bp.seller)
+	FROM bs_purchases bp
+	JOIN cat c ON c.id IN ('b', 's') AND c.active
+	WHERE (SELECT f.rest FROM flags f)
+		AND bp.dollars >= 1 AND bp.seller IS NOT NULL
+		AND (c.id = 'b' OR EXISTS (SELECT 1 FROM public.users u
+			WHERE u.user_id = bp.seller AND u.is_verified))
+		AND NOT EXISTS (SELECT 1 FROM public.user_challenges uc
+			WHERE uc.challenge_id = c.id AND uc.specifier = bp.specifier)
+	UNION ALL
+	SELECT 'amount', y.challenge_id, y.specifier,
+		format('user %s: amount %s, catalogue %s times the dollars of a valid purchase (%s)',
+			y.user_id, y.amount, c.amount,
+			coalesce((SELECT string_agg(DISTINCT bp.dollars::text, ', ')
+				FROM bs_purchases bp
+				WHERE bp.buyer_user_id = y.id1 AND bp.content_id = y.id2
+					AND bp.dollars >= 1), 'none'))
+	FROM rest_rows y
+	JOIN cat c ON c.id = y.challenge_id
+	WHERE y.challenge_id IN ('b', 's')
+		AND NOT EXISTS (SELECT 1 FROM bs_purchases bp
+			WHERE bp.buyer_user_id = y.id1 AND bp.content_id = y.id2
+				AND bp.dollars >= 1
+				AND y.amount = c.amount * bp.dollars)
+	UNION ALL
+	-- e: the rows of the fold, no others, and the state.
+	SELECT CASE WHEN uc.specifier IS NULL THEN 'missing' ELSE 'streak' END,
+		'e', x.specifier,
+		format('user %s: the fold wants step %s complete %s amount %s, the row has user %s step %s complete %s amount %s',
+			x.user_id, x.step, x.complete, x.amount, uc.user_id,
+			uc.current_step_count, uc.is_complete, uc.amount)
+	FROM e_expected x
+	LEFT JOIN public.user_challenges uc ON uc.challenge_id = 'e'
+		AND uc.specifier = x.specifier
+	WHERE uc.specifier IS NULL
+		OR (uc.user_id, uc.current_step_count, uc.is_complete, uc.amount)
+			IS DISTINCT FROM (x.user_id, x.step, x.complete, x.amount)
+	UNION ALL
+	SELECT 'streak', 'e', uc.specifier,
+		format('user %s: no counted listen of the fold at this hour',
+			uc.user_id)
+	FROM public.user_challenges uc
+	WHERE uc.challenge_id = 'e' AND (SELECT ec.on FROM e_checked ec)
+		AND NOT EXISTS (SELECT 1 FROM e_expected x
+			WHERE x.specifier = uc.specifier)
+	UNION ALL
+	SELECT 'streak_state', 'e', to_hex(coalesce(es.user_id, ls.user_id)),
+		format('user %s: challenge_listen_streak (%s, %s, %s), the fold (%s, %s, %s)',
+			coalesce(es.user_id, ls.user_id), ls.last_listen_date,
+			ls.listen_streak, ls.streak_started_at, es.last, es.streak,
+			es.started)
+	FROM e_state es
+	FULL JOIN public.challenge_listen_streak ls ON ls.user_id = es.user_id
+	WHERE (SELECT ec.on FROM e_checked ec)
+		AND (ls.last_listen_date, ls.listen_streak, ls.streak_started_at)
+			IS DISTINCT FROM (es.last, es.streak, es.started)
+	UNION ALL
+	SELECT 'e_row', j.challenge_id, j.specifier,
+		format('user %s: step %s, complete %s, amount %s', j.user_id,
+			j.current_step_count, j.is_complete, j.amount)
+	FROM judged j
+	WHERE j.challenge_id = 'e' AND NOT coalesce(
+		(j.amount = 7 AND j.current_step_count BETWEEN 1 AND 7
+			AND j.is_complete = (j.current_step_count = 7))
+		OR (j.amount = j.cat_amount AND j.current_step_count = 1
+			AND j.is_complete), false)
+	UNION ALL
+	-- Profile facts of the users p covers.
+	SELECT 'profile_facts', c.id, to_hex(pb.user_id),
+		format('user %s: row %s, facts now %s', pb.user_id,
+			CASE WHEN pc.user_id IS NULL THEN 'none' ELSE
+				format('(%s, %s, %s, %s, %s, %s, %s)', pc.profile_description,
+					pc.profile_name, pc.profile_picture,
+					pc.profile_cover_photo, pc.follows, pc.favorites,
+					pc.reposts) END,
+			format('(%s, %s, %s, %s, %s, %s, %s)', pb.profile_description,
+				pb.profile_name, pb.profile_picture, pb.profile_cover_photo,
+				pb.follows, pb.favorites, pb.reposts))
+	FROM profile_bools pb
+	JOIN profile_facts pf ON pf.user_id = pb.user_id
+	JOIN cat c ON c.id = 'p' AND c.active
+	LEFT JOIN public.challenge_profile_completion pc
+		ON pc.user_id = pb.user_id
+	WHERE (pc.user_id IS NULL AND pf.facts >= 1
+			AND (SELECT f.pfacts FROM flags f))
+		OR (pc.user_id IS NOT NULL
+			AND (pc.profile_description, pc.profile_name,
+				pc.profile_picture, pc.profile_cover_photo, pc.follows,
+				pc.favorites, pc.reposts)
+			IS DISTINCT FROM (pb.profile_description, pb.profile_name,
+				pb.profile_picture, pb.profile_cover_photo, pb.follows,
+				pb.favorites, pb.reposts))
 	UNION ALL
 	SELECT 'aggregate', NULL, a.play_item_id::text,
 		format('aggregate_plays %s, plays %s', a.count, a.n)
