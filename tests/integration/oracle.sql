@@ -74,34 +74,39 @@
 -- profile completion (public.challenge_profile_completion). Rules as issue
 -- #18 settles them; times are compared as exact intervals (30 days = 720
 -- hours, 7 days = 168 hours, 16 h, 48 h), never in the session's calendar.
--- Caps ("at most 5 rows of a cosigner, of a host, in the window up to each
--- row's anchor") are checked as invariants over the rows that exist:
+-- Caps, as issue #18 settles them: a candidate at anchor ts is paid only
+-- while fewer than 5 rows of its cosigner (cs) or host (w) lie in its own
+-- window [ts - 30 days, ts] (7 days for w), counting the rows paid before
+-- it. A candidate that qualifies late (an old save whose remix link came
+-- after newer rows were paid) is judged in its own window, so a LATER
+-- row's window may end up holding more than 5; what always holds is the
+-- cap at each row's payment. Payment order is in the rows: completed_at
+-- is the paying transaction's now() (the policy writes greatest(now(),
+-- anchor): the workload's anchors are in the past), and one statement
+-- pays its candidates in anchor order:
 --   cap          a cs row with more than 5 rows of its cosigner (the first
 --                part of the specifier) whose created_at lies in
---                [its created_at - 30 days, its created_at]; a w row with
---                more than 5 rows of its host (the contest's user_id now)
---                in [created_at - 7 days, created_at]; a contest with more
---                than 5 rows.
+--                [its created_at - 30 days, its created_at] and that were
+--                paid no later than it ((completed_at, created_at) at most
+--                its own); the same for a w row, its host (the contest's
+--                user_id now) and 7 days; a contest with more than 5
+--                rows.
 --   missing      (with rest, below) cs: a qualifying action now (a live
 --                track save or repost by a verified user P of a track R
 --                that exists, a parent of which in remixes P owns) whose
---                pair hex(P):hex(R) has no row, although no window of P
---                that would hold its created_at ts is full: fewer than 5
---                rows of P in [ts - 30 days, ts], and none of P's rows in
---                (ts, ts + 30 days] has 5 in its own window. w: a winner
+--                pair hex(P):hex(R) has no row, although its own window
+--                has room: fewer than 5 rows of P in [ts - 30 days, ts].
+--                w: a winner
 --                now (an integer element of the winners array of a
 --                remix_contest not deleted whose host is verified, naming a
 --                track that exists and is not deleted) whose pair
 --                hex(contest):hex(owner of the track) has no row, although
---                the contest has fewer than 5 rows and no window of the
---                host holding the contest's updated_at (the anchor a
---                recompute uses now) is full. Rows never go away, so a
+--                the contest has fewer than 5 rows and the host's window
+--                up to the contest's updated_at (the anchor a recompute
+--                uses now) has fewer than 5. Rows never go away, so a
 --                window full when a candidate was refused is still full:
 --                these hold whatever the order in which candidates came.
---                (Counting only the window up to ts would not: a candidate
---                that qualifies after later rows were paid, an older save
---                whose remix link came later, would fill a window of those
---                rows past 5, which "cap" forbids.) b: a purchase now valid
+--                b: a purchase now valid
 --                of at least a dollar (amount / 1,000,000, integer
 --                division) whose seller resolves (the current owner of the
 --                track for 'track', of the playlist for 'album' and
@@ -358,10 +363,13 @@ cs_actions AS (
 cs_windows AS (
 	SELECT x.specifier, x.user_id, x.id1 AS cosigner, x.id2 AS remix,
 		x.created_at,
+		-- the rows in its window paid no later than it (see "cap")
 		(SELECT count(*) FROM rest_rows y
 			WHERE y.challenge_id = 'cs' AND y.id1 = x.id1
 				AND y.created_at >= x.created_at - interval '720 hours'
-				AND y.created_at <= x.created_at) AS n
+				AND y.created_at <= x.created_at
+				AND (y.completed_at, y.created_at)
+					<= (x.completed_at, x.created_at)) AS n
 	FROM rest_rows x
 	WHERE x.challenge_id = 'cs' AND x.id1 IS NOT NULL
 ),
@@ -413,7 +421,9 @@ w_windows AS (
 		(SELECT count(*) FROM w_rows y
 			WHERE y.host = x.host
 				AND y.created_at >= x.created_at - interval '168 hours'
-				AND y.created_at <= x.created_at) AS n
+				AND y.created_at <= x.created_at
+				AND (y.completed_at, y.created_at)
+					<= (x.completed_at, x.created_at)) AS n
 	FROM w_rows x
 	WHERE x.host IS NOT NULL
 ),
@@ -655,9 +665,6 @@ problems (problem, challenge_id, specifier, detail) AS (
 			WHERE w.cosigner = a.cosigner
 				AND w.created_at >= a.ts - interval '720 hours'
 				AND w.created_at <= a.ts) < 5
-		AND NOT EXISTS (SELECT 1 FROM cs_windows w
-			WHERE w.cosigner = a.cosigner AND w.created_at > a.ts
-				AND w.created_at <= a.ts + interval '720 hours' AND w.n >= 5)
 	UNION ALL
 	SELECT 'cap', 'cs', w.specifier,
 		format('cosigner %s: %s rows in the 30 days up to %s', w.cosigner,
@@ -707,10 +714,6 @@ problems (problem, challenge_id, specifier, detail) AS (
 			WHERE w.host = wp.host
 				AND w.created_at >= wp.anchor - interval '168 hours'
 				AND w.created_at <= wp.anchor) < 5
-		AND NOT EXISTS (SELECT 1 FROM w_windows w
-			WHERE w.host = wp.host AND w.created_at > wp.anchor
-				AND w.created_at <= wp.anchor + interval '168 hours'
-				AND w.n >= 5)
 	UNION ALL
 	SELECT 'cap', 'w', to_hex(y.id1),
 		format('contest %s: %s rows', y.id1, count(*))

@@ -10,13 +10,14 @@
 #   - a consistent state: the oracle (-v rest=1 -v pfacts=1) says nothing
 #     about those challenges. It has the edges of the rules: the cosign cap
 #     full at exactly 30 days and free an hour later, two actions at the
-#     same time, a back-dated action refused because a later window is
-#     full; a contest with more than 5 winners, malformed elements
+#     same time, a back-dated action paid in its own window (the
+#     cap holds at each payment: a later row's window may then hold six); a contest with more than 5 winners, malformed elements
 #     (fractions of real track ids, text, null, integers beyond bigint), a
 #     winner named twice, a deleted winning track, an unverified host, a
 #     deleted contest, another kind of event, a non-array winners; the
 #     host's cap full at exactly 7 days and free a minute later, an earlier
-#     contest refused because a later window is full, a contest full over
+#     contest paid in its own window although a later window is full, a
+#     contest full over
 #     two anchors while its host has room; purchases pending, invalid,
 #     under a dollar, of a track and an album with the same id, of an
 #     unknown track, by an unverified seller; a listen streak with gaps of
@@ -78,9 +79,10 @@ INSERT INTO public.remixes (parent_track_id, child_track_id) VALUES (20, 18);
 -- exactly t0 + 30 days (the window [t0, t0 + 30 days] holds five: no row),
 -- then 16 and 17 reposted at t0 + 721 h (four in the window: 16 first, by
 -- track id; then five: 17 gets none again). 19 reposted a day before t0,
--- after the others were paid: its own window is empty, but a row there
--- would make six in the window of the row at t0 + 4 days, so it gets none
--- (the cap is an invariant of every window; see oracle.sql's header).
+-- after the others were paid: its own window is empty, so it is paid, and
+-- the window of the row at t0 + 4 days now holds six (the cap holds at
+-- each payment, in the payer's own window; see oracle.sql's header). Its
+-- completed_at, a minute after the others', says it was paid last.
 -- Artist 2 is not verified; a save of a playlist id is no track save.
 INSERT INTO public.saves (user_id, save_item_id, save_type, is_delete, created_at)
 VALUES (1, 11, 'track', true, '2025-02-20 12:00+00'),
@@ -103,7 +105,9 @@ VALUES ('cs', 3, '1:b', true, 1, 1000, '2025-02-20 12:00+00', '2025-02-20 12:00+
 	('cs', 3, '1:e', true, 1, 1000, '2025-02-23 12:00+00', '2025-02-23 12:00+00'),
 	('cs', 3, '1:f', true, 1, 1000, '2025-02-24 12:00+00', now()),
 	('cs', 3, '1:10', true, 1, 1000,
-		'2025-02-20 12:00+00'::timestamptz + interval '721 hours', now());
+		'2025-02-20 12:00+00'::timestamptz + interval '721 hours', now()),
+	('cs', 3, '1:13', true, 1, 1000, '2025-02-19 12:00+00',
+		now() + interval '1 minute');
 
 -- w: host 5 (verified), host 6 (not). Tracks 31 to 37 of remixers 7 to 13,
 -- 38 deleted. Contest 100: 31, "32", text, 33.5, null, integers beyond
@@ -136,8 +140,8 @@ VALUES (100, 'remix_contest', 5, false,
 	(106, 'remix_contest', 5, false, '{"winners": ["33", 35.5, "35.5", 37, 38]}',
 		'2025-03-05 10:00+00', '2025-03-05 10:01+00'::timestamptz + interval '168 hours'),
 	-- a day before contest 100, its winner named after contest 100's were
-	-- paid: its own window is empty, but a row there would make six in
-	-- the window of contest 100's rows: none
+	-- paid: its own window is empty, so it is paid (a minute after them),
+	-- and the window of contest 100's rows holds six
 	(107, 'remix_contest', 5, false, '{"winners": [31]}',
 		'2025-03-04 10:00+00', '2025-03-04 10:00+00'),
 	-- host 22: three winners paid on April 1st, three more named on the
@@ -159,7 +163,9 @@ VALUES ('w', 7, '64:7', true, 1, 1000, '2025-03-05 10:00+00', now()),
 	('w', 9, '6a:9', true, 1, 1000,
 		'2025-03-05 10:01+00'::timestamptz + interval '168 hours', now()),
 	('w', 13, '6a:d', true, 1, 1000,
-		'2025-03-05 10:01+00'::timestamptz + interval '168 hours', now());
+		'2025-03-05 10:01+00'::timestamptz + interval '168 hours', now()),
+	('w', 7, '6b:7', true, 1, 1000, '2025-03-04 10:00+00',
+		now() + interval '1 minute');
 
 -- b, s: track 40 of seller 20 (verified), album 40 of 22 (verified), track
 -- 41 of 21 (not verified).
@@ -283,9 +289,9 @@ corrupt "cap|cs" "UPDATE public.user_challenges SET created_at = $T0 + interval 
 corrupt "cap|cs" "INSERT INTO public.user_challenges VALUES ('cs', 3, '1:11', true, 1,
 	1000, $T0 + interval '721 hours', now());" \
 	"a sixth row at the same time"
-corrupt "cap|cs" "INSERT INTO public.user_challenges VALUES ('cs', 3, '1:13', true, 1,
-	1000, $T0 - interval '1 day', now());" \
-	"a back-dated action paid: a sixth row in a later window"
+corrupt "cap|cs" "INSERT INTO public.user_challenges VALUES ('cs', 3, '1:12', true, 1,
+	1000, $T0 + interval '4 days 1 hour', now() + interval '2 minutes');" \
+	"a row paid last into its own full window"
 corrupt "anchor|cs" "UPDATE public.user_challenges SET created_at = now()
 	WHERE challenge_id = 'cs' AND specifier = '1:c';"
 corrupt "one_shot|cs" "UPDATE public.user_challenges SET current_step_count = 0
@@ -309,9 +315,9 @@ corrupt "cap|w" "INSERT INTO public.user_challenges VALUES ('w', 13, '6c:d', tru
 corrupt "cap|w" "INSERT INTO public.user_challenges VALUES ('w', 9, '69:9', true, 1,
 	1000, $A + interval '168 hours', now());" \
 	"a sixth row of the host at exactly 7 days (167 h in the session's calendar)"
-corrupt "cap|w" "INSERT INTO public.user_challenges VALUES ('w', 7, '6b:7', true, 1,
-	1000, $A - interval '1 day', now());" \
-	"a winner of an earlier contest paid: a sixth row in a later window"
+corrupt "cap|w" "INSERT INTO public.user_challenges VALUES ('w', 9, '6b:9', true, 1,
+	1000, $A + interval '1 hour', now() + interval '2 minutes');" \
+	"a winner paid last into the host's full window"
 corrupt "anchor|w" "UPDATE public.user_challenges SET created_at = $A + interval '1 hour'
 	WHERE challenge_id = 'w' AND specifier = '64:7';"
 corrupt "specifier|w" "UPDATE public.user_challenges SET user_id = 8
