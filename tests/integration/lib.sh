@@ -202,11 +202,13 @@ reckon_catch_up()
 }
 
 # check_oracle: user_challenges equals the rules applied to the final data,
-# for every challenge the default configuration runs (-v catalogue=1).
+# for every challenge the default configuration runs (-v catalogue=1, the
+# rest of the catalogue and p's facts rows: -v rest=1 -v pfacts=1).
 check_oracle()
 {
 	local out
-	out=$(psql -X -At -v ON_ERROR_STOP=1 -v catalogue=1 -f "$ROOT/tests/integration/oracle.sql" 2>&1)
+	out=$(psql -X -At -v ON_ERROR_STOP=1 -v catalogue=1 -v rest=1 -v pfacts=1 \
+		-f "$ROOT/tests/integration/oracle.sql" 2>&1)
 	if [ $? -eq 0 ] && [ -z "$out" ]; then
 		ok "oracle: user_challenges matches the rules on the final data ($1)"
 	else

@@ -5,12 +5,9 @@
 # user_challenges must equal the rules applied to the final data, and the
 # slot's confirmed position must never go backward.
 #
-# The rest of the catalogue (cs, e, w, b, s; issue #18) is checked as soon
-# as the default configuration runs all five (reckon --print-sql finds
-# them; RANDOM_REST=0 or 1 overrides): cs and e, inactive in the catalogue,
-# are activated before each workload, and the oracle runs with -v rest=1.
-# Its profile facts (-v pfacts=1) are checked once the p processor's
-# statement writes challenge_profile_completion.
+# The rest of the catalogue (cs, e, w, b, s; issue #18) is checked too:
+# cs and e, inactive in the catalogue, are activated before each workload,
+# and the oracle (lib.sh's check_oracle) checks them, and p's facts rows.
 . "$(dirname "$0")/lib.sh"
 setup_db
 TXNS=${RANDOM_TXNS:-3000}
@@ -21,51 +18,17 @@ workload()
 		-f "$ROOT/tests/integration/gen_workload.awk"
 }
 
-REST=${RANDOM_REST:-1}
-if [ -z "${RANDOM_REST:-}" ]; then
-	for id in cs e w b s; do
-		"$ROOT/bin/reckon" --print-sql="$id" >/dev/null 2>&1 || REST=0
-	done
-fi
-ORACLE_VARS=(-v catalogue=1)
-if [ "$REST" = 1 ]; then
-	ORACLE_VARS+=(-v rest=1)
-	"$ROOT/bin/reckon" --print-sql=p 2>/dev/null |
-		grep -q challenge_profile_completion && ORACLE_VARS+=(-v pfacts=1)
-	echo "# the oracle checks the rest of the catalogue: ${ORACLE_VARS[*]}"
-else
-	echo "# the rest of the catalogue is not checked: the default configuration does not run cs, e, w, b and s"
-fi
-
-# activate_rest: cs and e active (they are not by default) in $PGDATABASE,
-# when the rest of the catalogue is checked.
+# activate_rest: cs and e active (they are not by default) in $PGDATABASE.
 activate_rest()
 {
-	if [ "$REST" = 1 ]; then
-		q "update challenges set active = true where id in ('cs', 'e')" >/dev/null
-	fi
-}
-
-# check_oracle: lib.sh's, with ORACLE_VARS.
-check_oracle()
-{
-	local out
-	out=$(psql -X -At -v ON_ERROR_STOP=1 "${ORACLE_VARS[@]}" -f "$ROOT/tests/integration/oracle.sql" 2>&1)
-	if [ $? -eq 0 ] && [ -z "$out" ]; then
-		ok "oracle: user_challenges matches the rules on the final data ($1)"
-	else
-		not_ok "oracle ($1):"
-		echo "$out" | head -n 30
-	fi
+	q "update challenges set active = true where id in ('cs', 'e')" >/dev/null
 }
 
 # check_rest_rows: the rest of the catalogue wrote rows of each challenge.
 check_rest_rows()
 {
-	if [ "$REST" = 1 ]; then
-		check_eq "rows of cs, e, w, b and s were written ($1)" "5" \
-			"$(q "select count(distinct challenge_id) from user_challenges where challenge_id in ('cs', 'e', 'w', 'b', 's')")"
-	fi
+	check_eq "rows of cs, e, w, b and s were written ($1)" "5" \
+		"$(q "select count(distinct challenge_id) from user_challenges where challenge_id in ('cs', 'e', 'w', 'b', 's')")"
 }
 activate_rest
 
