@@ -1,5 +1,5 @@
 -- audio_matching_buyer.sql: challenge 'b', audio matching (buyer), for one
--- batch of users: buyers, and owners of what was bought (see Keys).
+-- batch of buyers.
 -- reckon: policy scaled
 --
 -- Rule. A purchase (sol_purchases) earns when it is valid (is_valid true:
@@ -18,49 +18,31 @@
 -- (audio_matching_seller.sql) picks the same first earning purchase (the
 -- subquery "earn" below, alike in both): the two must stay alike.
 --
--- Keys. A key's pairs are its own purchases (a purchase change dirties its
--- buyer) and the purchases of the content it owns (a tracks or playlists
--- change dirties the owner): a purchase whose content row arrives after it
--- earns then, though nothing changed for its buyer.
+-- Keys: buyers only (a purchase change dirties its buyer). A purchase
+-- whose content row arrives after it earns nothing until its buyer's
+-- purchases change again: the application validates a purchase once it
+-- knows the content's price, so the content is there first. Keying b by
+-- the content's owner too would reach that case, but then one pair is
+-- written from two keys in two batches, which a backfill reading the
+-- slot's exported snapshot cannot do (the second batch does not see the
+-- first's row, and its ON CONFLICT fails with a serialization error).
 --
 -- Bounded: sol_purchases by sol_purchases(buyer_user_id, content_id) (a
--- buyer's purchases, a pair's) and sol_purchases(content_id, content_type)
--- (a content's); tracks and playlists by tracks(owner_id) and
--- playlists(playlist_owner_id) (a key's content) and by primary key (a
+-- buyer's purchases, a pair's); tracks and playlists by primary key (a
 -- purchase's seller).
 SELECT pr.buyer AS user_id,
 	to_hex(pr.buyer) || ':' || to_hex(pr.content_id) AS specifier,
 	earn.units
 FROM challenge ch
 CROSS JOIN (
-	-- Each pair once (UNION), however many keys reach it. Every lookup is
-	-- a correlated subquery keyed by one key or one content (OFFSET 0
-	-- keeps the planner from flattening it into a join over a whole table).
-	SELECT sp.buyer_user_id AS buyer, sp.content_id
+	-- Each pair once. A correlated subquery keyed by one buyer (OFFSET 0
+	-- keeps the planner from flattening it into a join over the table).
+	SELECT DISTINCT sp.buyer_user_id AS buyer, sp.content_id
 	FROM batch_keys k
 	CROSS JOIN LATERAL (
 		SELECT sp.buyer_user_id, sp.content_id
 		FROM public.sol_purchases sp
 		WHERE sp.buyer_user_id = k.key
-			AND sp.is_valid AND sp.amount >= 1000000
-		OFFSET 0
-	) sp
-	UNION
-	SELECT sp.buyer_user_id, sp.content_id
-	FROM batch_keys k
-	CROSS JOIN LATERAL (
-		SELECT t.track_id AS content_id, '{track}'::text[] AS types
-		FROM public.tracks t
-		WHERE t.owner_id = k.key
-		UNION ALL
-		SELECT pl.playlist_id, '{album,playlist}'::text[]
-		FROM public.playlists pl
-		WHERE pl.playlist_owner_id = k.key
-	) c
-	CROSS JOIN LATERAL (
-		SELECT sp.buyer_user_id, sp.content_id
-		FROM public.sol_purchases sp
-		WHERE sp.content_id = c.content_id AND sp.content_type = ANY (c.types)
 			AND sp.is_valid AND sp.amount >= 1000000
 		OFFSET 0
 	) sp

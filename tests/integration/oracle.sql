@@ -430,7 +430,7 @@ w_windows AS (
 -- Valid purchases with their dollars, specifier and seller now (NULL: the
 -- content has no row).
 bs_purchases AS (
-	SELECT sp.signature, sp.instruction_index, sp.content_type,
+	SELECT sp.signature, sp.instruction_index, sp.slot, sp.content_type,
 		sp.content_id, sp.buyer_user_id, sp.amount / 1000000 AS dollars,
 		to_hex(sp.buyer_user_id) || ':' || to_hex(sp.content_id) AS specifier,
 		CASE sp.content_type
@@ -734,7 +734,10 @@ problems (problem, challenge_id, specifier, detail) AS (
 	FROM w_rows y
 	WHERE y.created_at > y.contest_updated_at
 	UNION ALL
-	-- b, s: an earning purchase without a row (s: seller verified now).
+	-- b, s: an earning purchase without a row (s: the first earning
+	-- purchase of its specifier, in (slot, signature, instruction_index)
+	-- order, decides the seller: a track and an album of one id collide,
+	-- and only that purchase's seller, verified now, must have a row).
 	SELECT DISTINCT 'missing', c.id, bp.specifier,
 		format('purchase %s/%s of %s %s by %s, %s dollars, seller %s: no row',
 			bp.signature, bp.instruction_index, bp.content_type,
@@ -743,8 +746,13 @@ problems (problem, challenge_id, specifier, detail) AS (
 	JOIN cat c ON c.id IN ('b', 's') AND c.active
 	WHERE (SELECT f.rest FROM flags f)
 		AND bp.dollars >= 1 AND bp.seller IS NOT NULL
-		AND (c.id = 'b' OR EXISTS (SELECT 1 FROM public.users u
-			WHERE u.user_id = bp.seller AND u.is_verified))
+		AND (c.id = 'b' OR (EXISTS (SELECT 1 FROM public.users u
+				WHERE u.user_id = bp.seller AND u.is_verified)
+			AND NOT EXISTS (SELECT 1 FROM bs_purchases first
+				WHERE first.specifier = bp.specifier
+					AND first.dollars >= 1 AND first.seller IS NOT NULL
+					AND (first.slot, first.signature, first.instruction_index)
+						< (bp.slot, bp.signature, bp.instruction_index))))
 		AND NOT EXISTS (SELECT 1 FROM public.user_challenges uc
 			WHERE uc.challenge_id = c.id AND uc.specifier = bp.specifier)
 	UNION ALL

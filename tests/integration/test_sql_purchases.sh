@@ -382,14 +382,18 @@ case_ "content row missing: no row for b nor s" "" "
 $(purchase y1 0 6000000 110 track 208 31 true)
 $(b 31)
 $(s 256)"
-case_ "the track row arrives (its owner is dirtied): b through the owner key, and s" \
-	"b|31|1f:d0|1|t|t
-s|256|1f:d0|1|t|t
-b 31 6
+case_ "the track row arrives (its owner is dirtied): s; b, keyed by buyers only, not through the owner" \
+	"s|256|1f:d0|1|t|t
 s 256 30" "
 INSERT INTO public.tracks (track_id, owner_id) VALUES (208, 256);
 $(b 256)
 $(s 256)
+$(amounts 1f:d0)"
+case_ "then the buyer is dirtied again: b" \
+	"b|31|1f:d0|1|t|t
+b 31 6
+s 256 30" "
+$(b 31)
 $(amounts 1f:d0)"
 
 case_ "seller unverified: the b row only" \

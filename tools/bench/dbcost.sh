@@ -35,6 +35,9 @@
 # grows with the plays table.
 # Correctness: after each run, tests/integration/oracle.sql (which counts
 # plays itself) must report no problem for p1, p2, p3 and c.
+# The listen streak (e, inactive in the catalogue): one more reckon run on
+# the full dataset with e active, reported apart (its statement's cost per
+# 10,000 plays, and reckon's total with it).
 #
 # Environment: DBCOST_RATE (plays/s, default 1000), DBCOST_SECONDS (window,
 # default 10 small / 60 large).
@@ -181,6 +184,19 @@ top()
 		ORDER BY 1 DESC LIMIT 3" >"$2"
 }
 
+# streak_stats: "ms calls" of the listen streak's statement (the streak
+# policy, sql/policies/streak.sql) in $db since the last reset.
+streak_stats()
+{
+	bq -d postgres -F ' ' -c "
+		SELECT round(coalesce(sum(s.total_exec_time + s.total_plan_time), 0)::numeric, 1),
+			coalesce(sum(s.calls), 0)
+		FROM pg_stat_statements s
+		JOIN pg_database d ON d.oid = s.dbid
+		WHERE d.datname = '$db' AND s.toplevel
+			AND s.query LIKE '%streak.sql:%'"
+}
+
 max_play() { bq -d "$db" -c "SELECT coalesce(max(id), 0) FROM public.plays"; }
 new_plays() { bq -d "$db" -c "SELECT count(*) FROM public.plays WHERE id > $1"; }
 ticks() { grep -c '[ "]tick [0-9]*:' "$1" || true; }
@@ -234,6 +250,7 @@ measure_reckon()
 	wait_for "reckon to confirm $end" 120 reckon_caught_up "$end"
 	read -r ms blks calls < <(stats bench_reckon)
 	top bench_reckon "$work/reckon-$label.top"
+	streak_stats >"$work/reckon-$label.streak"
 	c1=$(bench_cpu "$wpid")
 	stats_reset
 	sleep "$window"
@@ -347,6 +364,15 @@ for label in "${labels[@]}"; do
 		"measure_$design" "$label"
 	done
 done
+# The listen streak (e) is inactive in the catalogue, as in the designs
+# above (the polling designs compute the play milestones and c only). Its
+# cost: reckon again, on the full dataset, with e active (every listener's
+# history settled in the template: lib.sh's bench_settle), so that each
+# play dirties its listener too.
+bench_note "dbcost: reckon with the listen streak on $plays plays ($rate plays/s for $window s)"
+BENCH_TEMPLATE=$full_tpl bench_fresh_db "$db" >/dev/null
+bq -d "$db" -c "UPDATE public.challenges SET active = true WHERE id = 'e'" >/dev/null
+measure_reckon streak
 
 # The section. field FILE N: the Nth field of a result file.
 field() { awk -v i="$2" '{ print $i }' "$work/$1.res"; }
@@ -409,6 +435,13 @@ total_ms()
 	echo "| reckon / full scan at 30 s | $r_scan | 0.033 | $(bench_verdict "$r_scan" 0.03334) |"
 	echo "| reckon statements/min idle | $idle | 0 | $(bench_verdict "$idle" 0) |"
 	echo "| reckon between $small_plays and $plays plays (larger / smaller) | $r_flat | 1.2 | $(bench_verdict "$r_flat" 1.2) |"
+	echo
+	read -r e_ms e_calls <"$work/reckon-streak.streak"
+	ep=$(field reckon-streak 1)
+	echo "The listen streak (e, inactive by default), measured apart: reckon"
+	echo "with e active, on the $plays plays, costs $(total_ms reckon-streak) ms"
+	echo "per 10,000 plays in all against ${rb} ms without it; the streak's"
+	echo "own statement $(per10k "$e_ms" "$ep") ms per 10,000 plays ($e_calls calls)."
 	echo
 	echo "For a user: for every 10,000 plays the database spends ${rb} ms on"
 	echo "reckon against ${pb} ms on 1-second polling and ${sb} ms on"

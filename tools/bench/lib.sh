@@ -95,7 +95,8 @@ SQL
 
 # bench_settle DB: bring user_challenges up to date with the statements the
 # daemon runs: p1, p2 and p3 for every verified user, c for every commenter,
-# so measurements start from a settled state.
+# the listen streak of every listener, so measurements start from a settled
+# state.
 bench_settle()
 {
 	bq -d "$1" <<SQL
@@ -109,6 +110,15 @@ EXECUTE p(:'ids', 'p2', 250);
 EXECUTE p(:'ids', 'p3', 1000);
 SELECT array_agg(DISTINCT user_id) AS ids FROM comments \gset
 EXECUTE c(:'ids', 'c', 0);
+-- The listen streak (e): every listener's history folded, 5,000 listeners
+-- a statement, with e active for it and inactive again after (as in the
+-- catalogue; dbcost.sh activates it to measure it).
+UPDATE challenges SET active = true WHERE id = 'e';
+PREPARE e(bigint[], text, bigint) AS $("$ROOT/bin/reckon" --print-sql=e);
+SELECT format('EXECUTE e(%L, %L, 1)', array_agg(g), 'e')
+FROM generate_series(1, (SELECT max(user_id) FROM users)) g
+GROUP BY (g - 1) / 5000 \gexec
+UPDATE challenges SET active = false WHERE id = 'e';
 SQL
 }
 
