@@ -62,6 +62,74 @@ $want"
 	fi
 }
 
+# Table-driven statement tests (test_sql_catalogue, test_sql_caps,
+# test_sql_purchases, test_sql_streak): a case is a name, the rows its
+# script must print, and the script (data changes, then the statements'
+# EXECUTEs). After the case its EXECUTE lines run again and must write
+# nothing at all. Set by the test, before its first case:
+#   PREP           a file of PREPAREs, run first in every session
+#   NOOP_COUNTER   a table (n bigint) that a trigger on each target table
+#                  increments per row written
+#   NOOP_TABLES    the target tables in schema public (default:
+#                  user_challenges)
+#   NOOP_RERUN     an ERE: the script lines run again (default: the
+#                  EXECUTE lines; a test whose EXECUTEs read psql variables
+#                  adds the \gset lines that set them)
+# prepared_sql: stdin in one session with $PREP run first; unaligned,
+# tuples only, '|' between columns; stops at the first error. Every session
+# ends by flushing its statistics (pg_stat_force_next_flush(): the backend
+# flushes them when it next goes idle, before it answers ReadyForQuery, so
+# they are visible once psql has its result).
+prepared_sql()
+{
+	local flush=$CLUSTER_DIR/flush_stats.sql
+	[ -f "$flush" ] ||
+		printf '%s\n' '\o /dev/null' 'SELECT pg_stat_force_next_flush();' >"$flush"
+	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f "$PREP" -f - -f "$flush" 2>&1
+}
+
+# noop NAME SCRIPT [RERUN]: SCRIPT's rerun lines (or the script RERUN),
+# run again, write nothing to the target tables: no trigger fires, their
+# n_tup_ins/n_tup_upd do not move, and no row's xmin or xmax changes (not
+# even a row lock).
+noop()
+{
+	local name=$1 execs tables=${NOOP_TABLES:-user_challenges} rows="" t
+	execs=${3:-$(printf '%s\n' "$2" | grep -E "${NOOP_RERUN:-^EXECUTE }")}
+	[ -n "$execs" ] || return 0
+	for t in $tables; do
+		rows="$rows${rows:+ UNION ALL }SELECT '$t ' || x::text AS k, x.xmin::text AS x_min, x.xmax::text AS x_max FROM public.$t x"
+	done
+	expect "$name: run again, writes nothing" "" <<SQL
+SELECT n AS w0 FROM $NOOP_COUNTER \gset
+CREATE TEMP TABLE stat0 AS SELECT relid, n_tup_ins, n_tup_upd
+	FROM pg_stat_user_tables
+	WHERE schemaname = 'public'
+		AND relname = ANY (string_to_array('$tables', ' '));
+CREATE TEMP TABLE rows0 AS $rows;
+$execs
+\o /dev/null
+SELECT pg_stat_force_next_flush();
+SELECT pg_stat_clear_snapshot();
+\o
+SELECT 'triggers fired ' || (n - :w0) || ' times' FROM $NOOP_COUNTER
+	WHERE n <> :w0;
+SELECT format('%s: n_tup_ins %s -> %s, n_tup_upd %s -> %s',
+	s.relid::regclass, s0.n_tup_ins, s.n_tup_ins, s0.n_tup_upd, s.n_tup_upd)
+FROM pg_stat_user_tables s JOIN stat0 s0 USING (relid)
+WHERE (s.n_tup_ins, s.n_tup_upd) <> (s0.n_tup_ins, s0.n_tup_upd);
+SELECT 'row written or locked: ' || k
+FROM ($rows EXCEPT SELECT * FROM rows0) changed (k, x_min, x_max);
+SQL
+}
+
+# case_ NAME WANT SCRIPT: expect SCRIPT to print WANT, then noop.
+case_()
+{
+	expect "$1" "$2" <<<"$3"
+	noop "$1" "$3"
+}
+
 # rule_statement NAME [FORM]: the statement reckon composes from the rule
 # sql/rules/NAME.sql and the write policy it names, in FORM (primary, the
 # default; read, on a standby; apply, the write of a read), exactly as the

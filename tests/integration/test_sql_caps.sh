@@ -41,58 +41,14 @@ export PGTZ=America/Los_Angeles
 WORK="$CLUSTER_DIR/test_sql_caps" # removed with the cluster
 mkdir -p "$WORK"
 PREP="$WORK/prepare.sql"
-FLUSH="$WORK/flush.sql"
 STATEMENTS="cosign remix_contest_winner"
 APPLY_TYPES="bigint[], text, bigint, bigint[], text[], timestamptz[], bigint[], text[], interval[], bigint[], bigint[]"
 
-printf '%s\n' '\o /dev/null' 'SELECT pg_stat_force_next_flush();' >"$FLUSH"
-
-# sql: run stdin in one session in which the statements are prepared under
-# their rule names (PRIMARY), NAME_read (READ) and NAME_apply (APPLY).
-# Unaligned, tuples only, '|' between columns; stops at the first error.
-sql()
-{
-	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f "$PREP" -f - -f "$FLUSH" 2>&1
-}
-
-# noop NAME SCRIPT [RERUN]: the EXECUTE lines of SCRIPT (or the script
-# RERUN), run again, write nothing.
-noop()
-{
-	local name=$1 execs
-	execs=${3:-$(printf '%s\n' "$2" | grep '^EXECUTE ')}
-	[ -n "$execs" ] || return 0
-	expect "$name: run again, writes nothing" "" <<SQL
-SELECT n AS w0 FROM uc_writes \gset
-SELECT n_tup_ins AS i0, n_tup_upd AS u0 FROM pg_stat_user_tables
-	WHERE relid = 'public.user_challenges'::regclass \gset
-CREATE TEMP TABLE rows0 AS SELECT challenge_id, specifier,
-	xmin::text AS x_min, xmax::text AS x_max FROM public.user_challenges;
-$execs
-\o /dev/null
-SELECT pg_stat_force_next_flush();
-SELECT pg_stat_clear_snapshot();
-\o
-SELECT 'trigger fired ' || (n - :w0) || ' times' FROM uc_writes
-	WHERE n <> :w0;
-SELECT format('n_tup_ins %s -> %s, n_tup_upd %s -> %s', :i0, n_tup_ins,
-	:u0, n_tup_upd)
-FROM pg_stat_user_tables
-WHERE relid = 'public.user_challenges'::regclass
-	AND (n_tup_ins, n_tup_upd) <> (:i0, :u0);
-SELECT 'row written or locked: ' || challenge_id || ' ' || specifier
-FROM (SELECT challenge_id, specifier, xmin::text, xmax::text
-		FROM public.user_challenges
-	EXCEPT SELECT * FROM rows0) changed;
-SQL
-}
-
-# case NAME WANT SCRIPT: expect, then noop.
-case_()
-{
-	expect "$1" "$2" <<<"$3"
-	noop "$1" "$3"
-}
+# The table-driven cases: lib.sh's case_ and noop, with the statements
+# prepared in every session (sql, for lib.sh's expect).
+NOOP_COUNTER=uc_writes
+NOOP_TABLES="user_challenges"
+sql() { prepared_sql; }
 
 # rows CHALLENGE PREFIX: the rows of CHALLENGE whose specifier starts with
 # PREFIX':' as "user_id|specifier|created_at in UTC".

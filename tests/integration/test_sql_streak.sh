@@ -50,62 +50,12 @@ export PGTZ=America/Los_Angeles
 WORK="$CLUSTER_DIR/test_sql_streak" # removed with the cluster
 mkdir -p "$WORK"
 PREP="$WORK/prepare.sql"
-FLUSH="$WORK/flush.sql"
-printf '%s\n' '\o /dev/null' 'SELECT pg_stat_force_next_flush();' >"$FLUSH"
-
-# sql: run stdin in one session with the statements prepared; unaligned,
-# tuples only, '|' between columns; stops at the first error.
-sql()
-{
-	psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -f "$PREP" -f - -f "$FLUSH" 2>&1
-}
-
-# noop NAME SCRIPT: the EXECUTE lines of SCRIPT (and the \gset lines that
-# set their variables), run again, write nothing.
-noop()
-{
-	local name=$1 execs
-	execs=$(printf '%s\n' "$2" | grep -E '^EXECUTE |\\gset$')
-	[ -n "$execs" ] || return 0
-	expect "$name: run again, writes nothing" "" <<SQL
-SELECT n AS w0 FROM e_writes \gset
-SELECT string_agg(n_tup_ins || '/' || n_tup_upd, ' ' ORDER BY relname) AS t0
-	FROM pg_stat_user_tables
-	WHERE relname IN ('user_challenges', 'challenge_listen_streak') \gset
-CREATE TEMP TABLE rows0 AS
-	SELECT 'uc ' || specifier AS k, xmin::text AS x_min, xmax::text AS x_max
-	FROM public.user_challenges
-	UNION ALL
-	SELECT 'st ' || user_id, xmin::text, xmax::text
-	FROM public.challenge_listen_streak;
-$execs
-\o /dev/null
-SELECT pg_stat_force_next_flush();
-SELECT pg_stat_clear_snapshot();
-\o
-SELECT 'triggers fired ' || (n - :w0) || ' times' FROM e_writes
-	WHERE n <> :w0;
-SELECT 'n_tup_ins/n_tup_upd ' || :'t0' || ' -> ' || t FROM (
-	SELECT string_agg(n_tup_ins || '/' || n_tup_upd, ' ' ORDER BY relname) AS t
-	FROM pg_stat_user_tables
-	WHERE relname IN ('user_challenges', 'challenge_listen_streak')) s
-WHERE t <> :'t0';
-SELECT 'row written or locked: ' || k FROM (
-	SELECT 'uc ' || specifier, xmin::text, xmax::text
-	FROM public.user_challenges
-	UNION ALL
-	SELECT 'st ' || user_id, xmin::text, xmax::text
-	FROM public.challenge_listen_streak
-	EXCEPT SELECT * FROM rows0) changed (k);
-SQL
-}
-
-# case_ NAME WANT SCRIPT: expect, then noop.
-case_()
-{
-	expect "$1" "$2" <<<"$3"
-	noop "$1" "$3"
-}
+# The table-driven cases: lib.sh's case_ and noop, with the statements
+# prepared in every session (sql, for lib.sh's expect).
+NOOP_COUNTER=e_writes
+NOOP_TABLES="user_challenges challenge_listen_streak"
+NOOP_RERUN='^EXECUTE |\\gset$' # the \gset lines set the EXECUTEs' variables
+sql() { prepared_sql; }
 
 # ---------------------------------------------------------------------------
 # Schema, statements, fixture
