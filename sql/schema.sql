@@ -506,6 +506,38 @@ BEGIN
 END
 $$;
 
+-- The first earning purchase of a (buyer, content_id) pair, for the
+-- audio-matching rules (sql/rules/audio_matching_buyer.sql, b, and
+-- audio_matching_seller.sql, s), which must pick the same one: valid, at
+-- least one dollar, its seller resolving (the current owner of the track
+-- for 'track', of the playlist otherwise), first in (slot, signature,
+-- instruction_index) order. units: its whole dollars. No row: none earns.
+-- One SELECT, STABLE: the planner inlines it into each rule, where its
+-- lookups stay index paths (sol_purchases_buyer_idx, tracks and playlists
+-- by primary key).
+CREATE FUNCTION public.audio_matching_first_purchase(buyer bigint,
+	content bigint)
+RETURNS TABLE (units bigint, seller bigint)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT sp.amount / 1000000, sel.seller
+	FROM public.sol_purchases sp
+	CROSS JOIN LATERAL (
+		SELECT CASE WHEN sp.content_type = 'track'
+			THEN (SELECT t.owner_id
+				FROM public.tracks t
+				WHERE t.track_id = sp.content_id)
+			ELSE (SELECT pl.playlist_owner_id
+				FROM public.playlists pl
+				WHERE pl.playlist_id = sp.content_id)
+			END AS seller
+	) sel
+	WHERE sp.buyer_user_id = buyer AND sp.content_id = content
+		AND sp.is_valid AND sp.amount >= 1000000
+		AND sel.seller IS NOT NULL
+	ORDER BY sp.slot, sp.signature, sp.instruction_index
+	LIMIT 1
+$$;
+
 -- The seven facts of profile completion ('p'), one row per user, written
 -- when they change.
 CREATE TABLE public.challenge_profile_completion (

@@ -15,8 +15,8 @@
 -- earning purchase in (slot, signature, instruction_index) order. The
 -- scaled policy writes its row once: a later, larger or later validated
 -- purchase of the same content changes nothing. The seller's rule
--- (audio_matching_seller.sql) picks the same first earning purchase (the
--- subquery "earn" below, alike in both): the two must stay alike.
+-- (audio_matching_seller.sql) picks the same first earning purchase: both
+-- call public.audio_matching_first_purchase (sql/schema.sql).
 --
 -- Keys: buyers only (a purchase change dirties its buyer). A purchase
 -- whose content row arrives after it earns nothing until its buyer's
@@ -47,23 +47,7 @@ CROSS JOIN (
 		OFFSET 0
 	) sp
 ) pr
--- The pair's first earning purchase (none: no seller resolves for any).
-CROSS JOIN LATERAL (
-	SELECT sp.amount / 1000000 AS units, sel.seller
-	FROM public.sol_purchases sp
-	CROSS JOIN LATERAL (
-		SELECT CASE WHEN sp.content_type = 'track'
-			THEN (SELECT t.owner_id
-				FROM public.tracks t
-				WHERE t.track_id = sp.content_id)
-			ELSE (SELECT pl.playlist_owner_id
-				FROM public.playlists pl
-				WHERE pl.playlist_id = sp.content_id)
-			END AS seller
-	) sel
-	WHERE sp.buyer_user_id = pr.buyer AND sp.content_id = pr.content_id
-		AND sp.is_valid AND sp.amount >= 1000000
-		AND sel.seller IS NOT NULL
-	ORDER BY sp.slot, sp.signature, sp.instruction_index
-	LIMIT 1
-) earn
+-- The pair's first earning purchase (none: no seller resolves for any):
+-- sql/schema.sql's audio_matching_first_purchase, shared by b and s.
+CROSS JOIN LATERAL public.audio_matching_first_purchase(pr.buyer,
+	pr.content_id) earn

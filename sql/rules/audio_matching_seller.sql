@@ -6,8 +6,8 @@
 -- at least one dollar, its seller resolves to the current owner of the
 -- track, or of the playlist for 'album' and 'playlist'), and each (buyer,
 -- content_id) is paid for its first earning purchase in (slot, signature,
--- instruction_index) order (the subquery "earn" below, alike in both
--- rules). That purchase's seller, when it is a key whose users row is
+-- instruction_index) order (public.audio_matching_first_purchase, in
+-- sql/schema.sql, shared with the buyer's rule). That purchase's seller, when it is a key whose users row is
 -- is_verified now, gets a candidate: user_id the seller, specifier
 -- hex(buyer):hex(content_id) (it starts with the buyer), units the
 -- purchase's dollars (amount / 1,000,000, integer division). The scaled
@@ -57,24 +57,8 @@ CROSS JOIN (
 	) sp
 	WHERE u.user_id = ANY ($1) AND u.is_verified
 ) pr
--- The pair's first earning purchase (none: no seller resolves for any).
-CROSS JOIN LATERAL (
-	SELECT sp.amount / 1000000 AS units, sel.seller
-	FROM public.sol_purchases sp
-	CROSS JOIN LATERAL (
-		SELECT CASE WHEN sp.content_type = 'track'
-			THEN (SELECT t.owner_id
-				FROM public.tracks t
-				WHERE t.track_id = sp.content_id)
-			ELSE (SELECT pl.playlist_owner_id
-				FROM public.playlists pl
-				WHERE pl.playlist_id = sp.content_id)
-			END AS seller
-	) sel
-	WHERE sp.buyer_user_id = pr.buyer AND sp.content_id = pr.content_id
-		AND sp.is_valid AND sp.amount >= 1000000
-		AND sel.seller IS NOT NULL
-	ORDER BY sp.slot, sp.signature, sp.instruction_index
-	LIMIT 1
-) earn
+-- The pair's first earning purchase (none: no seller resolves for any):
+-- sql/schema.sql's audio_matching_first_purchase, shared by b and s.
+CROSS JOIN LATERAL public.audio_matching_first_purchase(pr.buyer,
+	pr.content_id) earn
 WHERE earn.seller = pr.seller
